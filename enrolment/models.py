@@ -1,0 +1,212 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from segurnum.storage import private_storage
+
+
+class ReferencedSoftware(models.Model):
+    """A software referenced by the ANS for the Service d'Accès aux Soins (R-BIZ-3)."""
+
+    referencing_number = models.CharField("N° unique de référencement (ANS)", max_length=50, unique=True)
+    software_name = models.CharField("nom du logiciel", max_length=200)
+    version = models.CharField("version du logiciel", max_length=50)
+    dsr_label = models.CharField("DSR concerné (couloir / type logiciel / vague)", max_length=200)
+    editor_siret = models.CharField("SIRET de l'éditeur", max_length=14)
+    editor_name = models.CharField("nom de l'éditeur", max_length=200, blank=True)
+    active = models.BooleanField("actif", default=True)
+
+    class Meta:
+        verbose_name = "logiciel référencé (ANS)"
+        verbose_name_plural = "logiciels référencés (ANS)"
+        ordering = ["referencing_number"]
+
+    def __str__(self) -> str:
+        return f"{self.referencing_number} — {self.software_name} {self.version}"
+
+
+class EnrolmentCounter(models.Model):
+    """Single-row counter behind the ENR numbers (R-BIZ-4).
+
+    The row is incremented with an UPDATE inside the submission transaction: the row lock
+    serialises concurrent submissions and a rolled-back submission gives its number back, so
+    ENR numbers are gapless, unique and never reused.
+    """
+
+    name = models.CharField(max_length=30, primary_key=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "compteur"
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"
+
+
+class EnrolmentRequest(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Soumise"
+        IN_REVIEW = "in_review", "En cours d'instruction"
+        VALIDATED = "validated", "Validée"
+        REJECTED = "rejected", "Rejetée"
+
+    class VatRate(models.TextChoices):
+        TTC_20 = "ttc_20", "TTC - 20%"
+        TTC_8_5 = "ttc_8_5", "TTC - 8,5%"
+        TTC_0 = "ttc_0", "TTC - 0%"
+        HT_0 = "ht_0", "HT - 0%"
+
+    class ThirdPartyQuality(models.TextChoices):
+        MANAGEMENT_CENTRE = "management_centre", "Centre de gestion, expert-comptable..."
+        EMPLOYEE = "employee", "Employé de la personne morale"
+
+    number = models.CharField("numéro de demande", max_length=20, unique=True)
+    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    submission_key = models.UUIDField(
+        "clé de soumission",
+        unique=True,
+        editable=False,
+        help_text="Identifie le parcours du demandeur : un double envoi ne crée qu'une demande.",
+    )
+    status = models.CharField("statut", max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    submitted_at = models.DateTimeField("soumise le", auto_now_add=True, db_index=True)
+
+    # Référencement
+    software = models.ForeignKey(
+        ReferencedSoftware, verbose_name="logiciel", on_delete=models.PROTECT, related_name="enrolments"
+    )
+    referencing_number = models.CharField("N° unique de référencement (ANS)", max_length=50)
+    software_name = models.CharField("nom du logiciel", max_length=200)
+    software_version = models.CharField("version du logiciel", max_length=50)
+    dsr_label = models.CharField("DSR concerné", max_length=200)
+
+    # Personne morale
+    siret = models.CharField("numéro de SIRET", max_length=14)
+    registry_denomination = models.CharField("dénomination au répertoire", max_length=250, blank=True)
+    denomination = models.CharField("dénomination sociale", max_length=250)
+    trade_name = models.CharField("nom commercial", max_length=250)
+    recipient = models.CharField("identité du destinataire / service", max_length=250, blank=True)
+    building = models.CharField("entrée / bât / immeuble", max_length=250, blank=True)
+    street_number = models.CharField("N°", max_length=10, blank=True)
+    street_extension = models.CharField("extension", max_length=10, blank=True)
+    street_type = models.CharField("type de voie", max_length=50)
+    street_name = models.CharField("nom de voie", max_length=250)
+    address_complement = models.CharField("complément d'adresse", max_length=250, blank=True)
+    postal_code = models.CharField("code postal", max_length=5)
+    city = models.CharField("commune", max_length=100)
+    is_distributor = models.BooleanField("distributeur", default=False)
+
+    # Demandeur
+    is_legal_representative = models.BooleanField("représentant légal du fournisseur")
+    representative_last_name = models.CharField("nom du représentant", max_length=100)
+    representative_first_name = models.CharField("prénom du représentant", max_length=100)
+    representative_email = models.EmailField("email du représentant")
+    representative_phone = models.CharField("téléphone du représentant", max_length=20)
+    depositor_last_name = models.CharField("nom du dépositaire", max_length=100, blank=True)
+    depositor_first_name = models.CharField("prénom du dépositaire", max_length=100, blank=True)
+    depositor_email = models.EmailField("email du dépositaire", blank=True)
+    depositor_phone = models.CharField("téléphone du dépositaire", max_length=20, blank=True)
+    third_party_quality = models.CharField(
+        "qualité du tiers déclarant", max_length=20, choices=ThirdPartyQuality.choices, blank=True
+    )
+
+    # Coordonnées bancaires
+    iban = models.CharField("IBAN", max_length=34)
+    bic = models.CharField("BIC", max_length=11)
+    account_holder = models.CharField("titulaire", max_length=250)
+    bank_domiciliation = models.CharField("domiciliation", max_length=250)
+
+    # Régime TVA
+    vat_rate = models.CharField("taux TVA", max_length=10, choices=VatRate.choices)
+
+    class Meta:
+        verbose_name = "demande d'enrôlement"
+        verbose_name_plural = "demandes d'enrôlement"
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            # R-BIZ-1 / R-BIZ-2: one active request per referencing number and per SIRET; a rejected
+            # request does not block a new one. Enforced by the database, not only by a check.
+            models.UniqueConstraint(
+                fields=["referencing_number"],
+                condition=~Q(status="rejected"),
+                name="enrolment_one_active_per_referencing_number",
+                violation_error_message="Ce numéro de référencement fait déjà l'objet d'une demande d'enrôlement.",
+            ),
+            models.UniqueConstraint(
+                fields=["siret"],
+                condition=~Q(status="rejected"),
+                name="enrolment_one_active_per_siret",
+                violation_error_message="Ce fournisseur (SIRET) a déjà effectué une demande d'enrôlement.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"], name="enrolment_status_submitted"),
+            models.Index(fields=["siret"], name="enrolment_siret"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def representative_name(self) -> str:
+        return f"{self.representative_first_name} {self.representative_last_name.upper()}"
+
+
+def document_upload_to(instance: "EnrolmentDocument", filename: str) -> str:
+    # Server-generated names (SECURITY F9): the vendor's file name is metadata only.
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(instance.content_type, "bin")
+    return f"{instance.enrolment.submission_key}/{uuid.uuid4().hex}.{extension}"
+
+
+class EnrolmentDocument(models.Model):
+    class Kind(models.TextChoices):
+        REFERENCING_CERTIFICATE = "referencing_certificate", "Certificat de référencement"
+        KBIS = "kbis", "kbis"
+        EDITOR_MANDATE = "editor_mandate", "Mandat de l'éditeur pour le distributeur"
+        REPRESENTATIVE_ID = "representative_id", "CNI, passeport ou titre de séjour du représentant"
+        DEPOSITOR_ID = "depositor_id", "CNI, passeport ou titre de séjour du demandeur"
+        SERVICE_CONTRACT = "service_contract", "Contrat de prestation"
+        LEGAL_REPRESENTATIVE_MANDATE = "legal_representative_mandate", "Mandat du représentant légal"
+        RIB = "rib", "RIB"
+        VAT_EXEMPTION_PROOF = "vat_exemption_proof", "Preuve de régime hors TVA"
+
+    enrolment = models.ForeignKey(EnrolmentRequest, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField("pièce", max_length=40, choices=Kind.choices)
+    file = models.FileField("fichier", storage=private_storage, upload_to=document_upload_to, max_length=200)
+    original_name = models.CharField("nom du fichier", max_length=255)
+    content_type = models.CharField("type", max_length=50)
+    size = models.PositiveIntegerField("taille (octets)")
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    uploaded_at = models.DateTimeField("déposé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "pièce justificative"
+        verbose_name_plural = "pièces justificatives"
+        ordering = ["enrolment", "kind"]
+        constraints = [models.UniqueConstraint(fields=["enrolment", "kind"], name="document_one_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} : {self.original_name}"
+
+
+class StatusChange(models.Model):
+    """Every change of status, with who, when, from, to and the comment (R-BO-1)."""
+
+    enrolment = models.ForeignKey(EnrolmentRequest, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField("de", max_length=20, choices=EnrolmentRequest.Status.choices, blank=True)
+    to_status = models.CharField("vers", max_length=20, choices=EnrolmentRequest.Status.choices)
+    at = models.DateTimeField("le", auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="par", on_delete=models.PROTECT, null=True, blank=True
+    )
+    comment = models.TextField("commentaire", blank=True)
+
+    class Meta:
+        verbose_name = "changement de statut"
+        verbose_name_plural = "changements de statut"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment} : {self.from_status or '—'} → {self.to_status}"

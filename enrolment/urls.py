@@ -1,0 +1,15 @@
+from django.urls import path, re_path
+
+from enrolment import views
+
+app_name = "enrolment"
+
+wizard = views.EnrolmentWizard.as_view(url_name="enrolment:step", done_step_name="termine")
+
+urlpatterns = [
+    path("", wizard, name="start"),
+    path("quitter/", views.quit_wizard, name="quit"),
+    path("confirmation/", views.confirmation, name="done"),
+    path("modeles/<slug:name>/", views.model_document, name="model_document"),
+    re_path(r"^demande/(?P<step>[a-z_]+)/$", wizard, name="step"),
+]

@@ -1,0 +1,94 @@
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from notifications.models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+
+def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of ``templates/emails/<template>_*``."""
+    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    text = render_to_string(f"emails/{template}_body.txt", context)
+    html = render_to_string(f"emails/{template}_body.html", context)
+    return subject, text, html
+
+
+def queue_email(
+    *, key: str, kind: str, to: Iterable[str], template: str, context: dict[str, Any], enrolment=None
+) -> OutboundEmail:
+    """Write an outbox row in the caller's transaction; its sending is queued after the commit.
+
+    A second call with the same key returns the existing row: one event, one email.
+    """
+    subject, text, html = render_email(template, context)
+    recipients = sorted({address.strip().lower() for address in to if address})
+    email, created = OutboundEmail.objects.get_or_create(
+        key=key,
+        defaults={
+            "kind": kind,
+            "to": recipients,
+            "subject": subject,
+            "body_text": text,
+            "body_html": html,
+            "enrolment": enrolment,
+        },
+    )
+    if created:
+        transaction.on_commit(lambda: enqueue_delivery(email.pk))
+    return email
+
+
+def enqueue_delivery(email_id: int) -> None:
+    """Hand the row to a worker. A broker that is down is logged, not raised: the row stays
+    pending and the periodic re-queue picks it up."""
+    from notifications.tasks import send_outbound_email
+
+    try:
+        send_outbound_email.apply_async(args=[email_id], retry=False)
+    except Exception:
+        logger.warning("Courriel %s laissé en attente : file de messages indisponible", email_id, exc_info=True)
+
+
+def deliver(email_id: int) -> bool:
+    """Send one outbox row, at most once. Returns True when the row is (now or already) sent.
+
+    The row is locked while it is sent, so two deliveries of the same row never both send. A
+    failure is recorded on the row (attempts, last error) and raised again for the task to decide
+    whether to retry.
+    """
+    failure: Exception | None = None
+    with transaction.atomic():
+        email = OutboundEmail.objects.select_for_update().get(pk=email_id)
+        if email.status == OutboundEmail.Status.SENT:
+            return True
+        email.attempts += 1
+        message = EmailMultiAlternatives(subject=email.subject, body=email.body_text, to=email.to)
+        if email.body_html:
+            message.attach_alternative(email.body_html, "text/html")
+        try:
+            message.send(fail_silently=False)
+        except Exception as exc:
+            failure = exc
+            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            email.save(update_fields=["attempts", "last_error"])
+        else:
+            email.status = OutboundEmail.Status.SENT
+            email.sent_at = timezone.now()
+            email.last_error = ""
+            email.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+    if failure is not None:
+        raise failure
+    return True
+
+
+def mark_failed(email_id: int, error: str) -> None:
+    OutboundEmail.objects.filter(pk=email_id).exclude(status=OutboundEmail.Status.SENT).update(
+        status=OutboundEmail.Status.FAILED, last_error=error[:2000]
+    )

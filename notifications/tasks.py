@@ -1,0 +1,55 @@
+import logging
+import smtplib
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+# Connection problems and SMTP 4xx are worth retrying; a refused recipient is not.
+RETRYABLE = (
+    ConnectionError,
+    TimeoutError,
+    OSError,
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+)
+
+
+def _is_retryable(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return False
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, RETRYABLE)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=10)
+def send_outbound_email(self, email_id: int) -> None:
+    try:
+        services.deliver(email_id)
+    except Exception as exc:
+        if _is_retryable(exc) and self.request.retries < self.max_retries:
+            countdown = min(600, 2 ** (self.request.retries + 2))
+            raise self.retry(exc=exc, countdown=countdown) from exc
+        services.mark_failed(email_id, f"{type(exc).__name__}: {exc}")
+        logger.error("Courriel %s en échec définitif : %s", email_id, exc)
+
+
+@shared_task
+def requeue_pending_emails(older_than_seconds: int = 120) -> int:
+    """Re-queue rows still pending after a while (a broker that was down loses nothing)."""
+    limit = timezone.now() - timedelta(seconds=older_than_seconds)
+    ids = list(
+        OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING, created_at__lte=limit).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for email_id in ids:
+        services.enqueue_delivery(email_id)
+    return len(ids)

@@ -1,0 +1,151 @@
+"""DSFR rendering helpers for Django forms (templates/includes/field.html, error_summary.html).
+
+Django widgets render their own attributes, so the DSFR classes and the ARIA links to the hint
+and the error message are added here, at render time, without touching the form classes.
+"""
+
+import copy
+
+from django import forms, template
+from django.forms.boundfield import BoundField, BoundWidget
+
+register = template.Library()
+
+# A field that is only conditionally required (kbis when the company name changes…) can ask
+# for the « * » with widget attrs {"data_required": True}; the key never reaches the HTML.
+MARKER_ATTRS = ("data_required",)
+
+
+def _base_id(bound_field: BoundField) -> str:
+    return bound_field.field.widget.attrs.get("id") or bound_field.auto_id or bound_field.html_name
+
+
+def _described_by(bound_field: BoundField) -> str:
+    ids = []
+    if bound_field.help_text:
+        ids.append(f"{_base_id(bound_field)}-hint")
+    if bound_field.errors:
+        ids.append(f"{_base_id(bound_field)}-error")
+    return " ".join(ids)
+
+
+def _css_class(widget: forms.Widget) -> str:
+    if isinstance(widget, forms.CheckboxInput | forms.RadioSelect | forms.CheckboxSelectMultiple):
+        return ""
+    if isinstance(widget, forms.Select):
+        return "fr-select"
+    if isinstance(widget, forms.FileInput):
+        return "fr-upload"
+    if isinstance(widget, forms.HiddenInput):
+        return ""
+    return "fr-input"
+
+
+def _clean_widget(widget: forms.Widget) -> forms.Widget:
+    if not any(key in widget.attrs for key in MARKER_ATTRS):
+        return widget
+    widget = copy.copy(widget)
+    widget.attrs = {key: value for key, value in widget.attrs.items() if key not in MARKER_ATTRS}
+    return widget
+
+
+def _aria_attrs(bound_field: BoundField) -> dict:
+    attrs = {}
+    described_by = _described_by(bound_field)
+    if described_by:
+        attrs["aria-describedby"] = described_by
+    if bound_field.errors:
+        attrs["aria-invalid"] = "true"
+    return attrs
+
+
+@register.filter
+def dsfr_widget(bound_field: BoundField) -> str:
+    """The field's widget with its DSFR class, aria-describedby and aria-invalid."""
+    widget = bound_field.field.widget
+    attrs = _aria_attrs(bound_field)
+    css = " ".join(filter(None, [widget.attrs.get("class", ""), _css_class(widget)]))
+    if css:
+        attrs["class"] = css
+    return bound_field.as_widget(widget=_clean_widget(widget), attrs=attrs)
+
+
+@register.filter
+def dsfr_choices(bound_field: BoundField) -> list[BoundWidget]:
+    """The radio buttons / checkboxes of a RadioSelect or CheckboxSelectMultiple, each carrying
+    the group's aria-describedby (iterate and render ``choice.tag``)."""
+    widget = _clean_widget(bound_field.field.widget)
+    attrs = {"id": _base_id(bound_field), **_aria_attrs(bound_field)}
+    attrs = bound_field.build_widget_attrs(attrs, widget)
+    return [
+        BoundWidget(widget, data, bound_field.form.renderer)
+        for data in widget.subwidgets(bound_field.html_name, bound_field.value(), attrs=attrs)
+    ]
+
+
+@register.filter
+def field_kind(bound_field: BoundField) -> str:
+    """Which DSFR pattern renders the field: radio, checkboxes, checkbox, select, file, hidden or input."""
+    widget = bound_field.field.widget
+    if isinstance(widget, forms.RadioSelect):
+        return "radio"
+    if isinstance(widget, forms.CheckboxSelectMultiple):
+        return "checkboxes"
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    if isinstance(widget, forms.Select):
+        return "select"
+    if isinstance(widget, forms.FileInput):
+        return "file"
+    if isinstance(widget, forms.HiddenInput):
+        return "hidden"
+    return "input"
+
+
+@register.filter
+def is_marked_required(bound_field: BoundField) -> bool:
+    """True when the label gets « * »: the field is required, or only conditionally so."""
+    attrs = bound_field.field.widget.attrs
+    return bool(bound_field.field.required or any(attrs.get(key) for key in MARKER_ATTRS))
+
+
+@register.filter
+def field_base_id(bound_field: BoundField) -> str:
+    return _base_id(bound_field)
+
+
+def _anchor(bound_field: BoundField) -> str:
+    # Radio buttons have no single id (their label points nowhere): link to the first one.
+    if bound_field.id_for_label:
+        return bound_field.id_for_label
+    if isinstance(bound_field.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+        return f"{_base_id(bound_field)}_0"
+    return ""
+
+
+@register.simple_tag
+def error_summary_items(form=None, forms_list=None) -> list[dict]:
+    """Every error of one form (or of a list of forms), in field order, with the anchor of the
+    field it belongs to (non-field errors have none)."""
+    all_forms = []
+    if form and hasattr(form, "errors"):
+        all_forms.append(form)
+    if forms_list and not isinstance(forms_list, str):
+        all_forms.extend(f for f in forms_list if f is not None and hasattr(f, "errors"))
+    items = []
+    for current in all_forms:
+        if not current.is_bound:
+            continue
+        for message in current.non_field_errors():
+            items.append({"href": "", "label": "", "message": message})
+        for bound_field in current:
+            for message in bound_field.errors:
+                anchor = "" if bound_field.is_hidden else _anchor(bound_field)
+                items.append(
+                    {
+                        "href": f"#{anchor}" if anchor else "",
+                        "label": bound_field.label if not bound_field.is_hidden else "",
+                        "message": message,
+                    }
+                )
+    return items

@@ -1,0 +1,91 @@
+import logging
+
+from django.http import HttpResponseServerError
+from django.shortcuts import redirect, render
+from django.template.loader import get_template
+from django.views.decorators.http import require_http_methods
+
+from public import services
+from public.forms import SupportRequestForm
+from public.models import FaqEntry
+
+logger = logging.getLogger(__name__)
+
+SESSION_SUPPORT_REFERENCE = "public:support_reference"
+THROTTLED_MESSAGE = "Trop de demandes envoyées depuis votre connexion. Réessayez plus tard."
+
+
+def home(request):
+    return render(request, "public/home.html")
+
+
+def json_simulator(request):
+    return render(request, "public/json_simulator.html")
+
+
+def faq(request):
+    entries = FaqEntry.objects.filter(published=True).order_by("position", "id")
+    return render(request, "public/faq.html", {"entries": entries})
+
+
+def _client_ip(request) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is set by whoever sends the request. Behind the
+    # production reverse proxy, the proxy must pass the real address in REMOTE_ADDR.
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@require_http_methods(["GET", "POST"])
+def contact(request):
+    status = 200
+    if request.method == "POST":
+        form = SupportRequestForm(request.POST)
+        client_ip = _client_ip(request)
+        if services.contact_rate_exceeded(client_ip=client_ip):
+            form.is_valid()  # keep the typed values and show their own errors too
+            form.add_error(None, THROTTLED_MESSAGE)
+            status = 429
+        elif form.is_valid():
+            services.record_contact_attempt(client_ip=client_ip)
+            if form.is_spam:
+                logger.info("Message d'assistance ignoré (champ piège rempli) depuis %s", client_ip)
+                request.session.pop(SESSION_SUPPORT_REFERENCE, None)
+            else:
+                support_request = services.submit_support_request(
+                    name=form.cleaned_data["name"],
+                    email=form.cleaned_data["email"],
+                    enr_number=form.cleaned_data["enr_number"],
+                    subject=form.cleaned_data["subject"],
+                    message=form.cleaned_data["message"],
+                )
+                request.session[SESSION_SUPPORT_REFERENCE] = support_request.reference
+            return redirect("public:contact_done")
+    else:
+        form = SupportRequestForm()
+    return render(request, "public/contact.html", {"form": form}, status=status)
+
+
+def contact_done(request):
+    reference = request.session.get(SESSION_SUPPORT_REFERENCE, "")
+    return render(request, "public/contact_done.html", {"reference": reference})
+
+
+def legal(request):
+    return render(request, "public/legal.html")
+
+
+def accessibility(request):
+    return render(request, "public/accessibility.html")
+
+
+def terms(request):
+    """CGU the vendor accepts on the last step of the enrolment (R-WIZ-7)."""
+    return render(request, "public/terms.html")
+
+
+def page_not_found(request, exception):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    # No request context: the context processors may be what failed (database, session…).
+    return HttpResponseServerError(get_template("500.html").render())

@@ -1,0 +1,60 @@
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+
+
+def service_unavailable_response() -> HttpResponse:
+    # Rendered without a request context: nothing here may touch the database.
+    body = render_to_string("503.html")
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = "60"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ServiceUnavailableMiddleware:
+    """A database that is down gives a clean French page (503), never a traceback.
+
+    It sits outside the session middleware so that a session that cannot be saved is caught
+    too; the user's earlier steps stay in the session store for when it comes back.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            return self.get_response(request)
+        except UNAVAILABLE_ERRORS:
+            logger.exception("Base de données indisponible pendant %s %s", request.method, request.path)
+            return service_unavailable_response()
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, UNAVAILABLE_ERRORS) or (
+            isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
+        ):
+            logger.exception("Base de données indisponible pendant %s %s", request.method, request.path)
+            return service_unavailable_response()
+        return None
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy on every response (SECURITY D3) and no caching of pages that
+    carry a vendor's data."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        if getattr(request, "no_store", False) or request.path.startswith(("/enrolement/", "/admin/")):
+            response["Cache-Control"] = "no-store"
+        return response

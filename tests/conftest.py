@@ -1,0 +1,35 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_storage(settings, tmp_path):
+    """Each test writes documents, drafts and mail under its own temporary folder."""
+    root = tmp_path / "private"
+    settings.PRIVATE_STORAGE_ROOT = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {**settings.STORAGES["private"], "OPTIONS": {"location": str(root / "documents")}},
+        "drafts": {**settings.STORAGES["drafts"], "OPTIONS": {"location": str(root / "drafts")}},
+    }
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from segurnum.celery import app
+
+    app.conf.task_always_eager = True
+    yield root
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Unit tests never reach the internet: only loopback connections are allowed."""
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self, address, *args, **kwargs):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in {"127.0.0.1", "::1", "localhost"} and not host.startswith("/"):
+            raise OSError(f"Accès réseau interdit pendant les tests : {address!r}")
+        return real_connect(self, address, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)

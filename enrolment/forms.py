@@ -88,7 +88,9 @@ class SecurityCodeField(CaptchaField):
                 "incomplete": "Recopiez le code captcha affiché.",
             },
         )
-        kwargs.setdefault("widget", CaptchaTextInput(attrs={"autocomplete": "off", "autocapitalize": "off"}))
+        kwargs.setdefault(
+            "widget", CaptchaTextInput(attrs={"class": "fr-input", "autocomplete": "off", "autocapitalize": "off"})
+        )
         super().__init__(**kwargs)
 
 

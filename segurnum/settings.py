@@ -136,11 +136,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
         "BACKEND": "segurnum.storage.PrivateFileSystemStorage",
-        "OPTIONS": {"location": str(PRIVATE_STORAGE_ROOT / "documents")},
+        "OPTIONS": {"subdir": "documents"},
     },
     "drafts": {
         "BACKEND": "segurnum.storage.PrivateFileSystemStorage",
-        "OPTIONS": {"location": str(PRIVATE_STORAGE_ROOT / "drafts")},
+        "OPTIONS": {"subdir": "drafts"},
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

@@ -6,11 +6,6 @@ def _isolated_storage(settings, tmp_path):
     """Each test writes documents, drafts and mail under its own temporary folder."""
     root = tmp_path / "private"
     settings.PRIVATE_STORAGE_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {**settings.STORAGES["private"], "OPTIONS": {"location": str(root / "documents")}},
-        "drafts": {**settings.STORAGES["drafts"], "OPTIONS": {"location": str(root / "drafts")}},
-    }
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from segurnum.celery import app

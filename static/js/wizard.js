@@ -21,7 +21,20 @@
     });
   }
 
+  // The kbis is only asked for when the dénomination sociale differs from the registry's.
+  function refreshChanged() {
+    var blocks = form.querySelectorAll("[data-show-when-changed]");
+    Array.prototype.forEach.call(blocks, function (block) {
+      var input = document.getElementById(block.getAttribute("data-show-when-changed"));
+      if (!input) { return; }
+      var original = (block.getAttribute("data-original") || "").trim().toUpperCase();
+      block.hidden = input.value.trim().replace(/\s+/g, " ").toUpperCase() === original && !block.querySelector(".fr-error-text");
+    });
+  }
+
   form.addEventListener("change", refresh);
+  form.addEventListener("input", refreshChanged);
+  refreshChanged();
   refresh();
 
   // « Terminer » sends the request once, even on a double click (the server is idempotent too).

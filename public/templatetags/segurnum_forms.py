@@ -134,8 +134,7 @@ def error_summary_items(form=None, forms_list=None) -> list[dict]:
         all_forms.extend(f for f in forms_list if f is not None and hasattr(f, "errors"))
     items = []
     for current in all_forms:
-        if not current.is_bound:
-            continue
+        # An unbound form has no errors, unless a view flashed some onto it after a redirect.
         for message in current.non_field_errors():
             items.append({"href": "", "label": "", "message": message})
         for bound_field in current:

@@ -1,0 +1,101 @@
+"""Scenario 1 of the guide in a real browser: home → five steps → ENR number (R-PUB-1, R-WIZ-1..8)."""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from captcha.models import CaptchaStore
+
+from enrolment.models import EnrolmentRequest
+from tests.enrolment.wizard import load_registries
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PDF = "static/docs/modele-mandat.pdf"
+
+
+def captcha(page, prefix: str) -> str:
+    key = page.locator(f'input[name="{prefix}-captcha_0"]').get_attribute("value")
+    return CaptchaStore.objects.get(hashkey=key).response
+
+
+def assert_accessible(page, axe=Axe()):
+    violations = [v for v in axe.run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
+
+
+def label(text: str):
+    return re.compile("^" + re.escape(text))
+
+
+def test_enrolment_with_the_guide_data(page, mailoutbox):
+    load_registries()
+    page.goto(page.base_url + "/")
+    assert_accessible(page)
+    page.get_by_role("link", name="Effectuer ma demande d'enrôlement").click()
+
+    # 1 - Référencement
+    page.get_by_label(label("N° unique de référencement (ANS)")).fill("tndSAS0031")
+    page.get_by_role("button", name="Rechercher").click()
+    assert page.get_by_text("ARCAD SAAD").is_visible()
+    assert_accessible(page)
+    page.get_by_label(label("Certificat de référencement")).set_input_files(PDF)
+    page.get_by_role("button", name="Etape suivante").click()
+
+    # 2 - Demandeur: a wrong SIRET key first, the message is next to the field
+    assert "Étape 2 sur 5" in page.content()
+    page.get_by_label(label("Numéro de SIRET")).fill("47992882200068")
+    page.get_by_label(label("Code captcha")).fill(captcha(page, "applicant"))
+    page.get_by_role("button", name="Rechercher").click()
+    assert page.locator("#id_applicant-siret-error").inner_text().startswith("Ce numéro de SIRET n'est pas valide")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert_accessible(page)
+    page.get_by_label(label("Numéro de SIRET")).fill("47992882200069")
+    page.get_by_label(label("Code captcha")).fill(captcha(page, "applicant"))
+    page.get_by_role("button", name="Rechercher").click()
+    assert page.get_by_label(label("Dénomination sociale")).input_value() == "ASSOCIATION SERVICES MEDIATION"
+    assert page.locator("#id_applicant-kbis-group").is_hidden()  # unchanged dénomination
+    assert page.locator("#third-party").is_hidden()
+    page.get_by_label(label("Nom commercial")).fill("ASM Logiciels")
+    page.locator("label[for=id_applicant-is_legal_representative_0]").click()
+    page.get_by_label(label("Nom du représentant")).fill("Oda")
+    page.get_by_label(label("Prénom du représentant")).fill("Eishiro")
+    page.get_by_label(label("Email du représentant")).fill("zakaria.busch@example.fr")
+    page.get_by_label(label("Confirmation email du représentant")).fill("zakaria.busch@example.fr")
+    page.get_by_label(label("Téléphone du représentant")).fill("0668561565")
+    page.get_by_label(label("CNI, passeport ou titre de séjour *")).set_input_files(PDF)
+    assert_accessible(page)
+    page.get_by_role("button", name="Etape suivante").click()
+
+    # 3 - Coordonnées bancaires
+    page.get_by_label(label("IBAN")).fill("FR7630056009271234567890182")
+    page.get_by_label(label("BIC")).fill("CCFRFRPP")
+    page.get_by_label(label("Titulaire")).fill("ODA")
+    page.get_by_label(label("RIB")).set_input_files(PDF)
+    assert_accessible(page)
+    page.get_by_role("button", name="Etape suivante").click()
+
+    # 4 - Taux TVA
+    page.get_by_label(label("Taux TVA")).select_option(label="HT - 0%")
+    page.get_by_label(label("Preuve de régime hors TVA")).set_input_files(PDF)
+    assert_accessible(page)
+    page.get_by_role("button", name="Etape suivante").click()
+
+    # 5 - Confirmation
+    recap = page.content()
+    for value in ("tndSAS0031", "47992882200069", "FR7630056009271234567890182", "HSBC FRANCE", "modele-mandat.pdf"):
+        assert value in recap
+    page.get_by_label(label("Captcha")).fill(captcha(page, "confirmation"))
+    page.locator("label[for=id_confirmation-accept_terms]").click()
+    page.locator("label[for=id_confirmation-accept_penal_code]").click()
+    page.locator("label[for=id_confirmation-accept_sincerity]").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Terminer").click()
+
+    message = page.get_by_role("status").inner_text()
+    number = EnrolmentRequest.objects.get().number
+    assert f"Demande d'enrôlement validée. Le numéro de votre demande est le {number}." in message
+    assert_accessible(page)
+    page.get_by_role("link", name="OK").click()
+    assert page.url == page.base_url + "/"
+    assert len(mailoutbox) == 1 and number in mailoutbox[0].subject

@@ -429,104 +429,85 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
 
     def build_recap(self) -> list[dict[str, Any]]:
         """The guide's recap groups (R-WIZ-7): every value and every file name."""
-        groups = []
-        cleaned = {}
+        forms = {}
         for slug, _, _ in STEPS[:-1]:
             data = self.storage.get_step_data(slug)
             form = self.get_form(slug, data=data)
             if data is None or not form.is_valid():
                 return []
-            cleaned[slug] = form
-        ref_form, app_form, bank_form, vat_form = (cleaned[s] for s in ("referencing", "applicant", "bank", "vat"))
-        ref = ref_form.cleaned_data["referencing"]
-
-        def rows(form, names, extra=()):
-            result = list(extra)
-            for name in names:
-                value = form.cleaned_data.get(name)
-                field = form.fields[name]
-                if hasattr(field, "choices") and value:
-                    value = dict(field.choices).get(value, value)
-                result.append({"label": field.label, "value": value or ""})
-            return result
-
-        def files(form):
-            kinds = form.cleaned_data["documents"]
-            return [
-                {"label": form.fields[name].label, "value": kinds[form.fields[name].kind]["name"]}
-                for name in form.document_fields()
-                if form.fields[name].kind in kinds
-            ]
-
-        groups.append(
+            forms[slug] = form
+        referencing = forms["referencing"].cleaned_data["referencing"]
+        groups = [
             {
                 "title": "Référencement",
                 "step": "referencing",
                 "rows": [
-                    {"label": "N° unique de référencement (ANS)", "value": ref["referencing_number"]},
-                    {"label": "Nom du logiciel", "value": ref["software_name"]},
-                    {"label": "Version du logiciel", "value": ref["version"]},
-                    {"label": "DSR concerné (couloir / type logiciel / vague)", "value": ref["dsr_label"]},
-                ],
-                "files": files(ref_form),
+                    {"label": "N° unique de référencement (ANS)", "value": referencing["referencing_number"]},
+                    {"label": "Nom du logiciel", "value": referencing["software_name"]},
+                    {"label": "Version du logiciel", "value": referencing["version"]},
+                    {"label": "DSR concerné (couloir / type logiciel / vague)", "value": referencing["dsr_label"]},
+                ]
+                + recap_files(forms["referencing"], ("certificate",)),
             }
-        )
-        groups.append(
-            {
-                "title": "Personne morale",
-                "step": "applicant",
-                "rows": rows(
-                    app_form,
-                    ApplicantForm.COMPANY_FIELDS,
-                    [{"label": "Numéro de SIRET", "value": app_form.cleaned_data["siret"]}],
-                ),
-                "files": [
-                    f for f in files(app_form) if f["label"] in ("kbis", "Mandat de l'éditeur pour le distributeur")
-                ],
-            }
-        )
-        applicant_names = [
+        ]
+        third_party = forms["applicant"].cleaned_data["is_legal_representative"] == "non"
+        for title, step, names, documents in RECAP_GROUPS:
+            form = forms[step]
+            if not third_party:
+                names = [name for name in names if not name.startswith(("depositor_", "third_party"))]
+            groups.append(
+                {"title": title, "step": step, "rows": recap_values(form, names) + recap_files(form, documents)}
+            )
+        return groups
+
+
+RECAP_GROUPS = [
+    (
+        "Personne morale",
+        "applicant",
+        ("siret", *ApplicantForm.COMPANY_FIELDS),
+        ("kbis", "editor_mandate"),
+    ),
+    (
+        "Demandeur",
+        "applicant",
+        (
             "is_legal_representative",
             "representative_last_name",
             "representative_first_name",
             "representative_email",
             "representative_phone",
-        ]
-        if app_form.cleaned_data.get("is_legal_representative") == "non":
-            applicant_names += [
-                "depositor_last_name",
-                "depositor_first_name",
-                "depositor_email",
-                "depositor_phone",
-                "third_party_quality",
-            ]
-        groups.append(
-            {
-                "title": "Demandeur",
-                "step": "applicant",
-                "rows": rows(app_form, applicant_names),
-                "files": [
-                    f for f in files(app_form) if f["label"] not in ("kbis", "Mandat de l'éditeur pour le distributeur")
-                ],
-            }
-        )
-        groups.append(
-            {
-                "title": "Coordonnées bancaires",
-                "step": "bank",
-                "rows": rows(bank_form, ["iban", "bic", "account_holder", "bank_domiciliation"]),
-                "files": files(bank_form),
-            }
-        )
-        groups.append(
-            {
-                "title": "Régime TVA",
-                "step": "vat",
-                "rows": rows(vat_form, ["vat_rate"]),
-                "files": files(vat_form),
-            }
-        )
-        return groups
+            "depositor_last_name",
+            "depositor_first_name",
+            "depositor_email",
+            "depositor_phone",
+            "third_party_quality",
+        ),
+        ("representative_id", "depositor_id", "service_contract", "legal_representative_mandate"),
+    ),
+    ("Coordonnées bancaires", "bank", ("iban", "bic", "account_holder", "bank_domiciliation"), ("rib",)),
+    ("Régime TVA", "vat", ("vat_rate",), ("vat_exemption_proof",)),
+]
+
+
+def recap_values(form, names) -> list[dict[str, str]]:
+    rows = []
+    for name in names:
+        field, value = form.fields[name], form.cleaned_data.get(name)
+        if value and hasattr(field, "choices"):
+            value = dict(field.choices).get(value, value)
+        rows.append({"label": field.label, "value": value or ""})
+    return rows
+
+
+def recap_files(form, names) -> list[dict[str, str]]:
+    """The names of the files this request keeps (a file not required is not part of it)."""
+    documents = form.cleaned_data["documents"]
+    return [
+        {"label": form.fields[name].label, "value": documents[form.fields[name].kind]["name"]}
+        for name in names
+        if name in form.fields and form.fields[name].kind in documents
+    ]
 
 
 @require_POST

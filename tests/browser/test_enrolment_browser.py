@@ -32,6 +32,12 @@ def label(text: str):
     return re.compile("^" + re.escape(text))
 
 
+def fill(page, values: dict[str, str]) -> None:
+    """Type into each field found by the start of its French label, as a person would."""
+    for text, value in values.items():
+        page.get_by_label(label(text)).fill(value)
+
+
 def test_enrolment_with_the_guide_data(page, mailoutbox):
     load_registries()
     page.goto(page.base_url + "/")
@@ -62,19 +68,22 @@ def test_enrolment_with_the_guide_data(page, mailoutbox):
     assert page.locator("#third-party").is_hidden()
     page.get_by_label(label("Nom commercial")).fill("ASM Logiciels")
     page.locator("label[for=id_applicant-is_legal_representative_0]").click()
-    page.get_by_label(label("Nom du représentant")).fill("Oda")
-    page.get_by_label(label("Prénom du représentant")).fill("Eishiro")
-    page.get_by_label(label("Email du représentant")).fill("zakaria.busch@example.fr")
-    page.get_by_label(label("Confirmation email du représentant")).fill("zakaria.busch@example.fr")
-    page.get_by_label(label("Téléphone du représentant")).fill("0668561565")
+    fill(
+        page,
+        {
+            "Nom du représentant": "Oda",
+            "Prénom du représentant": "Eishiro",
+            "Email du représentant": "zakaria.busch@example.fr",
+            "Confirmation email du représentant": "zakaria.busch@example.fr",
+            "Téléphone du représentant": "0668561565",
+        },
+    )
     page.get_by_label(label("CNI, passeport ou titre de séjour *")).set_input_files(PDF)
     assert_accessible(page)
     page.get_by_role("button", name="Etape suivante").click()
 
     # 3 - Coordonnées bancaires
-    page.get_by_label(label("IBAN")).fill("FR7630056009271234567890182")
-    page.get_by_label(label("BIC")).fill("CCFRFRPP")
-    page.get_by_label(label("Titulaire")).fill("ODA")
+    fill(page, {"IBAN": "FR7630056009271234567890182", "BIC": "CCFRFRPP", "Titulaire": "ODA"})
     page.get_by_label(label("RIB")).set_input_files(PDF)
     assert_accessible(page)
     page.get_by_role("button", name="Etape suivante").click()

@@ -12,7 +12,9 @@ from typing import Any
 
 from captcha.fields import CaptchaField, CaptchaTextInput
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from enrolment.models import EnrolmentDocument, EnrolmentRequest
 from enrolment.registries.banks import BankDetailsError, check_bank_details
@@ -72,6 +74,16 @@ class DocumentField(forms.Field):
         return False
 
 
+class SecurityCodeInput(CaptchaTextInput):
+    """The captcha image, its answer box and, where a speech synthesiser is installed, a French
+    audio version (see ``enrolment.views.captcha_audio``)."""
+
+    def audio_url(self) -> str | None:
+        if not settings.CAPTCHA_AUDIO_COMMAND:
+            return None
+        return reverse("enrolment:captcha_audio", kwargs={"key": self._key})
+
+
 class SecurityCodeField(CaptchaField):
     """django-simple-captcha with French messages and an accessible widget (templates/captcha)."""
 
@@ -89,7 +101,7 @@ class SecurityCodeField(CaptchaField):
             },
         )
         kwargs.setdefault(
-            "widget", CaptchaTextInput(attrs={"class": "fr-input", "autocomplete": "off", "autocapitalize": "off"})
+            "widget", SecurityCodeInput(attrs={"class": "fr-input", "autocomplete": "off", "autocapitalize": "off"})
         )
         super().__init__(**kwargs)
 

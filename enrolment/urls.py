@@ -11,5 +11,6 @@ urlpatterns = [
     path("quitter/", views.quit_wizard, name="quit"),
     path("confirmation/", views.confirmation, name="done"),
     path("modeles/<slug:name>/", views.model_document, name="model_document"),
+    path("captcha/<str:key>/audio.wav", views.captcha_audio, name="captcha_audio"),
     re_path(r"^demande/(?P<step>[a-z_]+)/$", wizard, name="step"),
 ]

@@ -6,17 +6,21 @@ kept as soon as they arrive (see ``enrolment.drafts``); the registry look-ups ar
 their result is kept with the wizard's data (``lookups``).
 """
 
+import logging
+import subprocess
 import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from captcha.models import CaptchaStore
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from formtools.wizard.views import NamedUrlSessionWizardView
 
@@ -40,6 +44,8 @@ from enrolment.services import (
     active_request_exists,
     submit_enrolment,
 )
+
+logger = logging.getLogger(__name__)
 
 STEPS = [
     ("referencing", ReferencingForm, "Référencement"),
@@ -525,6 +531,24 @@ def confirmation(request: HttpRequest) -> HttpResponse:
         return redirect("enrolment:start")
     request.no_store = True
     return render(request, "enrolment/done.html", {"number": number})
+
+
+def captcha_audio(request: HttpRequest, key: str) -> HttpResponse:
+    """The captcha's characters spelled in French (WAV), for people who cannot read the image."""
+    store = CaptchaStore.objects.filter(hashkey=key, expiration__gt=timezone.now()).first()
+    if store is None or not settings.CAPTCHA_AUDIO_COMMAND:
+        raise Http404
+    spelled = ". ".join(store.challenge.upper()) + "."
+    command = [settings.CAPTCHA_AUDIO_COMMAND, "-v", "fr", "-s", "110", "-g", "8", "--stdout", spelled]
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=10, check=True)  # noqa: S603
+    except (OSError, subprocess.SubprocessError) as error:
+        logger.warning("Captcha audio indisponible : %s", error)
+        raise Http404 from error
+    response = HttpResponse(result.stdout, content_type="audio/wav")
+    response["Cache-Control"] = "no-store"
+    response["Content-Disposition"] = 'inline; filename="code-captcha.wav"'
+    return response
 
 
 def model_document(request: HttpRequest, name: str) -> FileResponse:

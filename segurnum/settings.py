@@ -7,6 +7,7 @@ in the README (DATABASE_URL, CELERY_BROKER_URL, EMAIL_*, DJANGO_SECRET_KEY…).
 """
 
 import os
+import shutil
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "formtools",
     "captcha",
     "dsfr",
@@ -91,6 +93,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the project's templates, so templates/captcha/ can override the
+# captcha's markup (French text alternative, audio link).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 VAR_DIR = Path(env("SEGURNUM_VAR_DIR", str(BASE_DIR / "var")))
 
@@ -174,6 +180,9 @@ CAPTCHA_FONT_SIZE = 34
 CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 30
 CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
+# French audio version of the captcha, spelled by espeak-ng when it is installed (an empty value
+# turns the « Écouter le code » link off).
+CAPTCHA_AUDIO_COMMAND = env("CAPTCHA_AUDIO_COMMAND", shutil.which("espeak-ng") or "")
 
 # Celery. Without a broker the tasks run eagerly, in the web process, after the commit.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")

@@ -1,6 +1,7 @@
 """The enrolment wizard end to end through the Django test client (R-WIZ-1..10, R-BIZ-1..4, R-MAIL-1)."""
 
 import re
+import shutil
 
 import pytest
 from django.urls import reverse
@@ -645,3 +646,37 @@ def test_documents_are_stored_with_their_metadata(wizard):
     for document in EnrolmentDocument.objects.all():
         assert document.file.name.startswith(str(document.enrolment.submission_key))
         assert document.size > 0 and document.content_type in {"application/pdf", "image/png", "image/jpeg"}
+
+
+# --- captcha accessibility ---------------------------------------------------------------------
+
+
+def test_captcha_has_a_french_text_alternative_and_a_new_code_button(wizard):
+    wizard.referencing()
+    page = html(wizard.get("applicant"))
+    assert 'alt="Code de sécurité à recopier : image de 5 lettres"' in page
+    assert 'name="action" value="new_captcha"' in page
+    first = re.search(r'name="applicant-captcha_0" value="([0-9a-f]+)"', page).group(1)
+    response = wizard.post("applicant", {"siret": GUIDE_SIRET}, action="new_captcha")
+    second = re.search(r'name="applicant-captcha_0" value="([0-9a-f]+)"', html(response)).group(1)
+    assert first != second and f'value="{GUIDE_SIRET}"' in html(response)
+
+
+@pytest.mark.skipif(not shutil.which("espeak-ng"), reason="espeak-ng absent : pas de version audio")
+def test_captcha_audio_spells_the_code_in_french(wizard, client, settings):
+    settings.CAPTCHA_AUDIO_COMMAND = shutil.which("espeak-ng")
+    wizard.referencing()
+    page = html(wizard.get("applicant"))
+    key = re.search(r'name="applicant-captcha_0" value="([0-9a-f]+)"', page).group(1)
+    url = reverse("enrolment:captcha_audio", args=[key])
+    assert url in page and "Écouter le code" in page
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "audio/wav"
+    assert response.content[:4] == b"RIFF" and len(response.content) > 10_000
+    assert client.get(reverse("enrolment:captcha_audio", args=["0" * 40])).status_code == 404
+
+
+def test_no_audio_link_without_a_speech_synthesiser(wizard, settings):
+    settings.CAPTCHA_AUDIO_COMMAND = ""
+    wizard.referencing()
+    assert "Écouter le code" not in html(wizard.get("applicant"))

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-FIXTURES := fixtures/referenced_software.json fixtures/faq.json
+FIXTURES := referenced_software faq
 
 .PHONY: run test lint format migrate fixtures worker beat screenshots clean
 

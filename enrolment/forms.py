@@ -451,9 +451,17 @@ class BankForm(WizardStepForm):
         label="Domiciliation",
         max_length=250,
         required=False,
-        help_text="Renseignée automatiquement d'après la banque de l'IBAN.",
+        help_text="Renseignée automatiquement d'après la banque de l'IBAN, à saisir si la banque n'est pas connue.",
     )
     rib = DocumentField(kind=Kind.RIB, label="RIB")
+
+    def show_domiciliation(self, bank_name: str) -> None:
+        """The bank registry knows the bank: its name is the domiciliation, shown read-only."""
+        if self.is_bound:
+            self.data = self.data.copy()
+            self.data[self.add_prefix("bank_domiciliation")] = bank_name
+        self.fields["bank_domiciliation"].widget.attrs["readonly"] = True
+        self.fields["bank_domiciliation"].help_text = "Renseignée automatiquement d'après la banque de l'IBAN."
 
     def required_documents(self, data: dict[str, Any]) -> list[str]:
         return ["rib"]
@@ -470,6 +478,7 @@ class BankForm(WizardStepForm):
             else:
                 data["iban"], data["bic"] = details.iban, details.bic
                 if details.bank_name:
+                    self.show_domiciliation(details.bank_name)
                     data["bank_domiciliation"] = details.bank_name
         elif iban and not bic:
             try:

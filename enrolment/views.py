@@ -60,10 +60,6 @@ DONE_SESSION_KEY = "enrolment_done"
 
 UNKNOWN_NUMBER = "Ce numéro de référencement est inconnu du registre de l'ANS : vérifiez votre saisie."
 UNKNOWN_SIRET = "Aucun établissement ne correspond à ce numéro de SIRET dans le répertoire des entreprises."
-REGISTRY_DOWN = (
-    "Le service de recherche d'entreprises est momentanément indisponible : "
-    "saisissez les informations de votre entreprise ci-dessous."
-)
 
 MODEL_DOCUMENTS = {
     "contrat-de-prestation": ("modele-contrat-de-prestation.pdf", "Modèle contrat de prestation"),

@@ -116,6 +116,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -212,6 +214,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Portail Ségur Numérique <ne-pas-repondre@segurnum.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where the « Contacter l'assistance » messages are forwarded.
+SUPPORT_EMAIL = env("SUPPORT_EMAIL", "support@segurnum.localhost")
 
 # Security headers (SECURITY D1–D3). Secure cookies and HSTS in production.
 SECURE_CONTENT_TYPE_NOSNIFF = True

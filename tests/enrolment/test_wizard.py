@@ -680,3 +680,37 @@ def test_no_audio_link_without_a_speech_synthesiser(wizard, settings):
     settings.CAPTCHA_AUDIO_COMMAND = ""
     wizard.referencing()
     assert "Écouter le code" not in html(wizard.get("applicant"))
+
+
+def test_domiciliation_is_filled_from_the_bank_registry(at_bank):
+    data = at_bank.bank_data()
+    data.pop("rib")
+    response = at_bank.post("bank", data)  # fails on the missing RIB
+    assert re.search(
+        r'name="bank-bank_domiciliation"[^>]*value="HSBC FRANCE"|value="HSBC FRANCE"[^>]*readonly', html(response)
+    )
+    response = at_bank.bank()
+    assert response.redirect_chain[-1][0].endswith("/vat/")
+    assert 'value="HSBC FRANCE"' in html(at_bank.get("bank"))
+
+
+def test_domiciliation_is_asked_when_the_bank_is_unknown(at_bank, monkeypatch):
+    from enrolment.registries import banks
+
+    real = banks.check_bank_details
+    monkeypatch.setattr(
+        "enrolment.forms.check_bank_details",
+        lambda iban, bic: banks.BankDetails(iban=real(iban, bic).iban, bic=real(iban, bic).bic, bank_name=""),
+    )
+    response = at_bank.bank()
+    assert field_error(response, "La banque de cet IBAN n'est pas connue du répertoire : saisissez la domiciliation.")
+    response = at_bank.bank(bank_domiciliation="BANQUE LOCALE ST VICTORET")
+    assert response.redirect_chain[-1][0].endswith("/vat/")
+
+
+def test_too_many_files_in_one_request_is_refused(at_bank, client):
+    from tests.enrolment.wizard import MANAGEMENT
+
+    payload = {MANAGEMENT: "bank", **{f"bank-extra{i}": files.pdf(f"f{i}.pdf") for i in range(11)}}
+    response = client.post(reverse("enrolment:step", args=["bank"]), payload)
+    assert response.status_code == 400  # SECURITY F4: DATA_UPLOAD_MAX_NUMBER_FILES

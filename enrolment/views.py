@@ -73,7 +73,6 @@ def empty_draft() -> dict[str, Any]:
 
 class EnrolmentWizard(NamedUrlSessionWizardView):
     form_list = [(slug, form) for slug, form, _ in STEPS]
-    template_name = "enrolment/wizard.html"
 
     # --- the wizard's own data (kept in formtools' extra_data) ---------------------------------
 
@@ -141,6 +140,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         if flashed:
             self.save_draft()
             if not form.is_bound:
+                # add_error() on an unbound form needs the containers a validation would create.
                 form._errors, form.cleaned_data = ErrorDict(), {}
             for field, message in flashed.items():
                 form.add_error(field if field in form.fields else None, message)
@@ -167,7 +167,6 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             step_count=self.steps.count,
             next_step_title=STEP_TITLES.get(self.get_next_step() or "", ""),
             lookups=draft["lookups"],
-            kept_files=draft["files"].get(current, {}),
             submission_key=draft["key"],
             registry_down=bool((draft["lookups"].get("company") or {}).get("manual")),
         )

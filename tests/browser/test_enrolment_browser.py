@@ -5,6 +5,7 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from captcha.models import CaptchaStore
+from playwright.sync_api import expect
 
 from enrolment.models import EnrolmentRequest
 from tests.enrolment.wizard import load_registries
@@ -47,7 +48,7 @@ def test_enrolment_with_the_guide_data(page, mailoutbox):
     # 1 - Référencement
     page.get_by_label(label("N° unique de référencement (ANS)")).fill("tndSAS0031")
     page.get_by_role("button", name="Rechercher").click()
-    assert page.get_by_text("ARCAD SAAD").is_visible()
+    expect(page.get_by_text("ARCAD SAAD")).to_be_visible()
     assert_accessible(page)
     page.get_by_label(label("Certificat de référencement")).set_input_files(PDF)
     page.get_by_role("button", name="Etape suivante").click()
@@ -58,14 +59,14 @@ def test_enrolment_with_the_guide_data(page, mailoutbox):
     page.get_by_label(label("Code captcha")).fill(captcha(page, "applicant"))
     page.get_by_role("button", name="Rechercher").click()
     assert page.locator("#id_applicant-siret-error").inner_text().startswith("Ce numéro de SIRET n'est pas valide")
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    expect(page.locator("#error-summary")).to_be_focused()
     assert_accessible(page)
     page.get_by_label(label("Numéro de SIRET")).fill("47992882200069")
     page.get_by_label(label("Code captcha")).fill(captcha(page, "applicant"))
     page.get_by_role("button", name="Rechercher").click()
     assert page.get_by_label(label("Dénomination sociale")).input_value() == "ASSOCIATION SERVICES MEDIATION"
-    assert page.locator("#id_applicant-kbis-group").is_hidden()  # unchanged dénomination
-    assert page.locator("#third-party").is_hidden()
+    expect(page.locator("#id_applicant-kbis-group")).to_be_hidden()  # unchanged dénomination
+    expect(page.locator("#third-party")).to_be_hidden()  # legal representative not chosen yet
     page.get_by_label(label("Nom commercial")).fill("ASM Logiciels")
     page.locator("label[for=id_applicant-is_legal_representative_0]").click()
     fill(

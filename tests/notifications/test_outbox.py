@@ -132,4 +132,4 @@ def test_broker_down_does_not_hang_nor_lose_the_row(settings):
         app.amqp._producer_pool = None
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.PENDING
-    assert elapsed < 10
+    assert elapsed < 3  # the confirmation page does not wait on the broker

@@ -1,6 +1,20 @@
-from django.contrib import admin
+"""Back office of the ASP agents (R-BO-1, R-BO-2): the requests, their documents, the decisions."""
 
-from enrolment.models import ReferencedSoftware
+from django.contrib import admin, messages
+from django.contrib.admin import DateFieldListFilter, SimpleListFilter
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from enrolment import services
+from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest, ReferencedSoftware
+
+DOWNLOAD_PERMISSION = "enrolment.download_enrolmentdocument"
+VALIDATE_PERMISSION = "enrolment.validate_enrolmentrequest"
+REJECT_PERMISSION = "enrolment.reject_enrolmentrequest"
 
 
 @admin.register(ReferencedSoftware)
@@ -9,3 +23,263 @@ class ReferencedSoftwareAdmin(admin.ModelAdmin):
     list_filter = ("active", "dsr_label")
     search_fields = ("referencing_number", "software_name", "editor_siret", "editor_name")
     list_editable = ("active",)
+
+
+class DsrFilter(SimpleListFilter):
+    """The DSR values come from the registry (a few rows), not from a DISTINCT over the requests."""
+
+    title = "DSR concerné"
+    parameter_name = "dsr"
+
+    def lookups(self, request, model_admin):
+        labels = ReferencedSoftware.objects.order_by("dsr_label").values_list("dsr_label", flat=True).distinct()
+        return [(label, label) for label in labels]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(dsr_label=self.value()) if self.value() else queryset
+
+
+class ThirdPartyFilter(SimpleListFilter):
+    title = "tiers déclarant"
+    parameter_name = "tiers_declarant"
+
+    def lookups(self, request, model_admin):
+        return [("oui", "Oui"), ("non", "Non")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("oui", "non"):
+            return queryset.filter(is_legal_representative=self.value() == "non")
+        return queryset
+
+
+RECAP_FIELDSETS = (
+    ("Demande", {"fields": ("number", "status", "submitted_at", "decided_at", "account_display")}),
+    ("Référencement", {"fields": ("referencing_number", "software_name", "software_version", "dsr_label")}),
+    (
+        "Personne morale",
+        {
+            "fields": (
+                "siret",
+                "registry_denomination",
+                "denomination",
+                "trade_name",
+                "recipient",
+                "building",
+                ("street_number", "street_extension"),
+                ("street_type", "street_name"),
+                "address_complement",
+                ("postal_code", "city"),
+                "is_distributor",
+            )
+        },
+    ),
+    (
+        "Demandeur",
+        {
+            "fields": (
+                "is_legal_representative",
+                ("representative_last_name", "representative_first_name"),
+                ("representative_email", "representative_phone"),
+                ("depositor_last_name", "depositor_first_name"),
+                ("depositor_email", "depositor_phone"),
+                "third_party_quality",
+            )
+        },
+    ),
+    ("Coordonnées bancaires", {"fields": ("iban", "bic", "account_holder", "bank_domiciliation")}),
+    ("Régime TVA", {"fields": ("vat_rate",)}),
+)
+
+
+@admin.register(EnrolmentRequest)
+class EnrolmentRequestAdmin(admin.ModelAdmin):
+    """Read-only detail grouped like the vendor's recap; decisions are buttons that call services."""
+
+    list_display = ("number", "status", "siret", "denomination", "software_display", "submitted_at", "account")
+    list_select_related = ("account",)
+    list_filter = (
+        "status",
+        "vat_rate",
+        DsrFilter,
+        ThirdPartyFilter,
+        "is_distributor",
+        ("submitted_at", DateFieldListFilter),
+    )
+    search_fields = (
+        "=number",
+        "=siret",
+        "=referencing_number",
+        "denomination",
+        "trade_name",
+        "representative_email",
+        "depositor_email",
+    )
+    search_help_text = (
+        "Numéro ENR, SIRET, n° de référencement ANS, dénomination, nom commercial ou adresse électronique."
+    )
+    # One COUNT(*) instead of two on a table of 100 000 requests.
+    show_full_result_count = False
+    list_per_page = 50
+    ordering = ("-submitted_at", "-id")
+    fieldsets = RECAP_FIELDSETS
+    change_form_template = "admin/enrolment/enrolmentrequest/change_form.html"
+
+    @admin.display(description="logiciel", ordering="software_name")
+    def software_display(self, obj: EnrolmentRequest) -> str:
+        return f"{obj.referencing_number} — {obj.software_name} {obj.software_version}"
+
+    @admin.display(description="compte du fournisseur")
+    def account_display(self, obj: EnrolmentRequest) -> str:
+        return obj.account.username if obj.account else "— (créé à la validation)"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for _, options in self.fieldsets for row in options["fields"] for name in _names(row)]
+
+    def has_add_permission(self, request):
+        return False  # requests come from the wizard only
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a request changes only through the decisions below
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        own = [
+            path("<int:pk>/prendre-en-charge/", self.admin_site.admin_view(self.review_view), name="enrolment_review"),
+            path("<int:pk>/valider/", self.admin_site.admin_view(self.validate_view), name="enrolment_validate"),
+            path("<int:pk>/rejeter/", self.admin_site.admin_view(self.reject_view), name="enrolment_reject"),
+            path("<int:pk>/pieces/<int:document_pk>/", document_view, name="enrolment_document"),
+        ]
+        return own + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and request.method == "GET" and self.has_view_permission(request, obj):
+            AccessRecord.objects.create(
+                user=request.user, action=AccessRecord.Action.VIEW_REQUEST, enrolment=obj, target=obj.number
+            )
+        if obj is not None:
+            extra_context = {
+                **(extra_context or {}),
+                **self._decision_context(request, obj),
+                "documents": obj.documents.all(),
+                "status_changes": obj.status_changes.select_related("by"),
+                "emails": obj.emails.order_by("created_at", "id"),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _decision_context(self, request, obj) -> dict:
+        next_statuses = services.NEXT_STATUSES[obj.status]
+        can_validate = request.user.has_perm(VALIDATE_PERMISSION)
+        can_reject = request.user.has_perm(REJECT_PERMISSION)
+        return {
+            "can_review": (can_validate or can_reject) and EnrolmentRequest.Status.IN_REVIEW in next_statuses,
+            "can_validate": can_validate and EnrolmentRequest.Status.VALIDATED in next_statuses,
+            "can_reject": can_reject and EnrolmentRequest.Status.REJECTED in next_statuses,
+        }
+
+    def _decide(self, request: HttpRequest, pk: int, permission: str, decide) -> HttpResponse:
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        enrolment = self.get_object(request, str(pk))
+        if enrolment is None:
+            raise Http404
+        try:
+            message = decide(enrolment)
+        except services.DecisionRefused as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+        else:
+            self.message_user(request, message, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:enrolment_enrolmentrequest_change", args=[pk]))
+
+    @method_decorator(require_POST)
+    def review_view(self, request, pk):
+        def review(enrolment):
+            services.start_review(enrolment=enrolment, by=request.user)
+            return f"La demande {enrolment.number} est en cours d'instruction."
+
+        permission = VALIDATE_PERMISSION if request.user.has_perm(VALIDATE_PERMISSION) else REJECT_PERMISSION
+        return self._decide(request, pk, permission, review)
+
+    @method_decorator(require_POST)
+    def validate_view(self, request, pk):
+        def validate(enrolment):
+            enrolment = services.validate_enrolment(
+                enrolment=enrolment, by=request.user, comment=request.POST.get("comment", "")
+            )
+            return (
+                f"La demande {enrolment.number} est validée. Le compte « {enrolment.account.username} » est créé : "
+                "le courriel de validation, puis l'identifiant, puis le mot de passe provisoire partent dans "
+                "trois courriels séparés."
+            )
+
+        return self._decide(request, pk, VALIDATE_PERMISSION, validate)
+
+    @method_decorator(require_POST)
+    def reject_view(self, request, pk):
+        def reject(enrolment):
+            enrolment = services.reject_enrolment(
+                enrolment=enrolment, by=request.user, reason=request.POST.get("reason", "")
+            )
+            return f"La demande {enrolment.number} est rejetée. Le motif est envoyé au demandeur."
+
+        return self._decide(request, pk, REJECT_PERMISSION, reject)
+
+
+def _names(row):
+    return row if isinstance(row, tuple) else (row,)
+
+
+@never_cache
+def document_view(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    """A document, for the agents allowed to open it, and recorded (SECURITY P3).
+
+    Anyone else gets a 404 (anonymous visitor, vendor) or a 403 (staff without the permission):
+    never the file, which has no public URL at all.
+    """
+    user = request.user
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        raise Http404
+    if not user.has_perm(DOWNLOAD_PERMISSION):
+        raise PermissionDenied
+    try:
+        document = EnrolmentDocument.objects.select_related("enrolment").get(pk=document_pk, enrolment_id=pk)
+    except EnrolmentDocument.DoesNotExist as missing:
+        raise Http404 from missing
+    AccessRecord.objects.create(
+        user=user,
+        action=AccessRecord.Action.OPEN_DOCUMENT,
+        enrolment=document.enrolment,
+        document=document,
+        target=f"{document.enrolment.number} — {document.get_kind_display()} ({document.original_name})",
+    )
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@admin.register(AccessRecord)
+class AccessRecordAdmin(admin.ModelAdmin):
+    """The consultation log, read-only (SECURITY P3)."""
+
+    list_display = ("at", "user", "action", "target")
+    list_filter = ("action", ("at", DateFieldListFilter))
+    list_select_related = ("user",)
+    search_fields = ("target", "user__username")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

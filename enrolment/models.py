@@ -72,6 +72,16 @@ class EnrolmentRequest(models.Model):
     )
     status = models.CharField("statut", max_length=20, choices=Status.choices, default=Status.SUBMITTED)
     submitted_at = models.DateTimeField("soumise le", auto_now_add=True, db_index=True)
+    decided_at = models.DateTimeField("décidée le", null=True, blank=True)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="compte du fournisseur",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrolment_requests",
+        help_text="Créé à la validation de la demande (identifiant et mot de passe provisoire envoyés par courriel).",
+    )
 
     # Référencement
     software = models.ForeignKey(
@@ -144,6 +154,12 @@ class EnrolmentRequest(models.Model):
         indexes = [
             models.Index(fields=["status", "submitted_at"], name="enrolment_status_submitted"),
             models.Index(fields=["siret"], name="enrolment_siret"),
+            models.Index(fields=["vat_rate", "submitted_at"], name="enrolment_vat_submitted"),
+        ]
+        permissions = [
+            ("validate_enrolmentrequest", "Peut valider une demande d'enrôlement"),
+            ("reject_enrolmentrequest", "Peut rejeter une demande d'enrôlement"),
+            ("lookup_enrolmentrequest", "Peut rechercher une demande par son numéro ENR (support)"),
         ]
 
     def __str__(self) -> str:
@@ -152,6 +168,22 @@ class EnrolmentRequest(models.Model):
     @property
     def representative_name(self) -> str:
         return f"{self.representative_first_name} {self.representative_last_name.upper()}"
+
+    @property
+    def is_third_party(self) -> bool:
+        """Filed by a « tiers déclarant » rather than by the legal representative (R-WIZ-4)."""
+        return not self.is_legal_representative
+
+    @property
+    def masked_iban(self) -> str:
+        """The IBAN as support staff see it: country and key, then the last four characters."""
+        iban = self.iban.replace(" ", "")
+        return f"{iban[:4]} **** **** {iban[-4:]}" if len(iban) > 8 else "****"
+
+    @property
+    def contact_emails(self) -> list[str]:
+        """The representative and, for a tiers déclarant, the depositor (R-MAIL-1, R-MAIL-2)."""
+        return [email for email in (self.representative_email, self.depositor_email) if email]
 
 
 def document_upload_to(instance: "EnrolmentDocument", filename: str) -> str:
@@ -186,6 +218,7 @@ class EnrolmentDocument(models.Model):
         verbose_name_plural = "pièces justificatives"
         ordering = ["enrolment", "kind"]
         constraints = [models.UniqueConstraint(fields=["enrolment", "kind"], name="document_one_per_kind")]
+        permissions = [("download_enrolmentdocument", "Peut ouvrir les pièces justificatives")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} : {self.original_name}"
@@ -210,3 +243,42 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment} : {self.from_status or '—'} → {self.to_status}"
+
+
+class AccessRecord(models.Model):
+    """Who looked at what in the back office, and when (SECURITY P3).
+
+    Written for every opening of a request's detail page, of a document, and of a support
+    search. It names the request and the document, never their content (no IBAN, no secret).
+    """
+
+    class Action(models.TextChoices):
+        VIEW_REQUEST = "view_request", "Consultation d'une demande"
+        OPEN_DOCUMENT = "open_document", "Ouverture d'une pièce justificative"
+        SUPPORT_LOOKUP = "support_lookup", "Recherche par le support"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="utilisateur", on_delete=models.PROTECT)
+    at = models.DateTimeField("le", auto_now_add=True, db_index=True)
+    action = models.CharField("action", max_length=20, choices=Action.choices)
+    enrolment = models.ForeignKey(
+        EnrolmentRequest,
+        verbose_name="demande",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_records",
+    )
+    document = models.ForeignKey(
+        EnrolmentDocument, verbose_name="pièce", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    target = models.CharField(
+        "objet", max_length=300, help_text="Ce qui a été consulté, lisible même après la purge des données."
+    )
+
+    class Meta:
+        verbose_name = "trace de consultation"
+        verbose_name_plural = "traces de consultation"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%d/%m/%Y %H:%M} {self.user} — {self.get_action_display()} — {self.target}"

@@ -199,13 +199,10 @@ def _refusal_for(error: IntegrityError, submission: EnrolmentSubmission) -> Enro
 
 def _queue_acknowledgement(enrolment: EnrolmentRequest) -> None:
     """R-MAIL-1: to the representative and, for a tiers déclarant, to the depositor."""
-    recipients = [enrolment.representative_email]
-    if enrolment.depositor_email:
-        recipients.append(enrolment.depositor_email)
     queue_email(
         key=f"enrolment:{enrolment.pk}:acknowledgement",
         kind="enrolment_acknowledgement",
-        to=recipients,
+        to=enrolment.contact_emails,
         template="enrolment_acknowledgement",
         context={
             "enrolment": enrolment,
@@ -213,3 +210,90 @@ def _queue_acknowledgement(enrolment: EnrolmentRequest) -> None:
         },
         enrolment=enrolment,
     )
+
+
+# --- Decisions (R-BO-1, R-BO-2, R-MAIL-2..4) ---------------------------------------------------
+
+Status = EnrolmentRequest.Status
+
+# Where each decision may start from: a decided request is never decided again.
+NEXT_STATUSES: dict[str, set[str]] = {
+    Status.SUBMITTED: {Status.IN_REVIEW, Status.VALIDATED, Status.REJECTED},
+    Status.IN_REVIEW: {Status.VALIDATED, Status.REJECTED},
+    Status.VALIDATED: set(),
+    Status.REJECTED: set(),
+}
+REASON_REQUIRED = "Le motif du rejet est obligatoire : il est communiqué au demandeur."
+
+
+class DecisionRefused(Exception):
+    """The change of status is not possible from the request's current status."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _change_status(enrolment_id: int, *, to: str, by, comment: str = "") -> EnrolmentRequest:
+    """Lock the request, check the transition, record it. Call inside a transaction."""
+    enrolment = EnrolmentRequest.objects.select_for_update().get(pk=enrolment_id)
+    if to not in NEXT_STATUSES[enrolment.status]:
+        raise DecisionRefused(
+            f"La demande {enrolment.number} est « {enrolment.get_status_display().lower()} » : "
+            f"elle ne peut pas passer au statut « {Status(to).label.lower()} »."
+        )
+    StatusChange.objects.create(enrolment=enrolment, from_status=enrolment.status, to_status=to, by=by, comment=comment)
+    enrolment.status = to
+    if to in (Status.VALIDATED, Status.REJECTED):
+        enrolment.decided_at = timezone.now()
+    return enrolment
+
+
+def start_review(*, enrolment: EnrolmentRequest, by) -> EnrolmentRequest:
+    """« Prendre en charge »: the request is being instructed by an agent."""
+    with transaction.atomic():
+        enrolment = _change_status(enrolment.pk, to=Status.IN_REVIEW, by=by)
+        enrolment.save(update_fields=["status"])
+    return enrolment
+
+
+def validate_enrolment(*, enrolment: EnrolmentRequest, by, comment: str = "") -> EnrolmentRequest:
+    """Validate the request, create the vendor's account and queue three separate mails, in this
+    order: the validation (R-MAIL-2), the identifiant, the temporary password (R-MAIL-3)."""
+    from accounts.services import issue_credentials
+
+    with transaction.atomic():
+        enrolment = _change_status(enrolment.pk, to=Status.VALIDATED, by=by, comment=comment.strip())
+        validation_mail = queue_email(
+            key=f"enrolment:{enrolment.pk}:validation",
+            kind="enrolment_validation",
+            to=enrolment.contact_emails,
+            template="enrolment_validation",
+            context={"enrolment": enrolment, "decided_at": timezone.localtime(enrolment.decided_at)},
+            enrolment=enrolment,
+        )
+        enrolment.account = issue_credentials(enrolment=enrolment, after=validation_mail)
+        enrolment.save(update_fields=["status", "decided_at", "account"])
+    logger.info("Demande %s validée par %s", enrolment.number, by)
+    return enrolment
+
+
+def reject_enrolment(*, enrolment: EnrolmentRequest, by, reason: str) -> EnrolmentRequest:
+    """Reject the request with the agent's reason, which is mailed to the applicant (R-MAIL-4).
+    The referencing number and the SIRET are free again for a new request (R-BIZ-1, R-BIZ-2)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DecisionRefused(REASON_REQUIRED)
+    with transaction.atomic():
+        enrolment = _change_status(enrolment.pk, to=Status.REJECTED, by=by, comment=reason)
+        enrolment.save(update_fields=["status", "decided_at"])
+        queue_email(
+            key=f"enrolment:{enrolment.pk}:rejection",
+            kind="enrolment_rejection",
+            to=enrolment.contact_emails,
+            template="enrolment_rejection",
+            context={"enrolment": enrolment, "reason": reason, "decided_at": timezone.localtime(enrolment.decided_at)},
+            enrolment=enrolment,
+        )
+    logger.info("Demande %s rejetée par %s", enrolment.number, by)
+    return enrolment

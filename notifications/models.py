@@ -32,6 +32,15 @@ class OutboundEmail(models.Model):
         blank=True,
         related_name="emails",
     )
+    after = models.ForeignKey(
+        "self",
+        verbose_name="envoyé après",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followers",
+        help_text="Ce courriel part seulement une fois le précédent envoyé (ex. identifiant puis mot de passe).",
+    )
     status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField("tentatives", default=0)
     last_error = models.TextField("dernière erreur", blank=True)
@@ -43,6 +52,7 @@ class OutboundEmail(models.Model):
         verbose_name_plural = "courriels"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "created_at"], name="outbox_status_created")]
+        permissions = [("resend_outboundemail", "Peut renvoyer un courriel en échec")]
 
     def __str__(self) -> str:
         return f"{self.subject} → {', '.join(self.to)}"

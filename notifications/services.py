@@ -1,5 +1,5 @@
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
@@ -11,6 +11,20 @@ from notifications.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
 
+# Kinds whose body holds a secret made at the moment of sending (a temporary password): the row
+# keeps a version without it, and the registered function gives the text and HTML actually sent.
+# The secret is never written to the database (SECURITY A7, P1).
+DeliveryRenderer = Callable[[OutboundEmail], tuple[str, str]]
+_renderers_at_delivery: dict[str, DeliveryRenderer] = {}
+
+
+def render_at_delivery(kind: str) -> Callable[[DeliveryRenderer], DeliveryRenderer]:
+    def register(function: DeliveryRenderer) -> DeliveryRenderer:
+        _renderers_at_delivery[kind] = function
+        return function
+
+    return register
+
 
 def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """Subject, plain text and HTML of ``templates/emails/<template>_*``."""
@@ -21,11 +35,19 @@ def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]
 
 
 def queue_email(
-    *, key: str, kind: str, to: Iterable[str], template: str, context: dict[str, Any], enrolment=None
+    *,
+    key: str,
+    kind: str,
+    to: Iterable[str],
+    template: str,
+    context: dict[str, Any],
+    enrolment=None,
+    after: OutboundEmail | None = None,
 ) -> OutboundEmail:
     """Write an outbox row in the caller's transaction; its sending is queued after the commit.
 
-    A second call with the same key returns the existing row: one event, one email.
+    A second call with the same key returns the existing row: one event, one email. With
+    ``after``, the row leaves only once that one is sent, so a series arrives in order.
     """
     subject, text, html = render_email(template, context)
     recipients = sorted({address.strip().lower() for address in to if address})
@@ -38,9 +60,10 @@ def queue_email(
             "body_text": text,
             "body_html": html,
             "enrolment": enrolment,
+            "after": after,
         },
     )
-    if created:
+    if created and after is None:
         transaction.on_commit(lambda: enqueue_delivery(email.pk))
     return email
 
@@ -57,22 +80,27 @@ def enqueue_delivery(email_id: int) -> None:
 
 
 def deliver(email_id: int) -> bool:
-    """Send one outbox row, at most once. Returns True when the row is (now or already) sent.
+    """Send one outbox row, at most once. Returns True when this call sent it.
 
-    The row is locked while it is sent, so two deliveries of the same row never both send. A
-    failure is recorded on the row (attempts, last error) and raised again for the task to decide
-    whether to retry.
+    The row is locked while it is sent, so two deliveries of the same row never both send; a row
+    already sent, or waiting for the one it follows, is left alone. A failure is recorded on the
+    row (attempts, last error) and raised again for the task to decide whether to retry. Once
+    sent, the rows that follow it are queued.
     """
     failure: Exception | None = None
     with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().get(pk=email_id)
+        email = OutboundEmail.objects.select_for_update().select_related("after").get(pk=email_id)
         if email.status == OutboundEmail.Status.SENT:
-            return True
+            return False
+        if email.after is not None and email.after.status != OutboundEmail.Status.SENT:
+            return False
         email.attempts += 1
-        message = EmailMultiAlternatives(subject=email.subject, body=email.body_text, to=email.to)
-        if email.body_html:
-            message.attach_alternative(email.body_html, "text/html")
         try:
+            renderer = _renderers_at_delivery.get(email.kind)
+            text, html = renderer(email) if renderer else (email.body_text, email.body_html)
+            message = EmailMultiAlternatives(subject=email.subject, body=text, to=email.to)
+            if html:
+                message.attach_alternative(html, "text/html")
             message.send(fail_silently=False)
         except Exception as exc:
             failure = exc
@@ -85,6 +113,22 @@ def deliver(email_id: int) -> bool:
             email.save(update_fields=["attempts", "status", "sent_at", "last_error"])
     if failure is not None:
         raise failure
+    for follower_id in email.followers.filter(status=OutboundEmail.Status.PENDING).values_list("pk", flat=True):
+        enqueue_delivery(follower_id)
+    return True
+
+
+def resend(*, email_id: int) -> bool:
+    """« Renvoyer »: a failed (or stuck pending) row goes back to the queue. A sent row is never
+    sent again from here: one event, one mail. Returns False when the row was already sent."""
+    with transaction.atomic():
+        email = OutboundEmail.objects.select_for_update().get(pk=email_id)
+        if email.status == OutboundEmail.Status.SENT:
+            return False
+        email.status = OutboundEmail.Status.PENDING
+        email.save(update_fields=["status"])
+        transaction.on_commit(lambda: enqueue_delivery(email_id))
+    logger.info("Courriel %s remis en file d'envoi", email_id)
     return True
 
 

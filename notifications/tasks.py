@@ -3,6 +3,7 @@ import smtplib
 from datetime import timedelta
 
 from celery import shared_task
+from django.db.models import Q
 from django.utils import timezone
 
 from notifications import services
@@ -43,12 +44,16 @@ def send_outbound_email(self, email_id: int) -> None:
 
 @shared_task
 def requeue_pending_emails(older_than_seconds: int = 120) -> int:
-    """Re-queue rows still pending after a while (a broker that was down loses nothing)."""
+    """Re-queue rows still pending after a while (a broker that was down loses nothing).
+
+    A row that follows another one waits until that one is sent: the series keeps its order.
+    """
     limit = timezone.now() - timedelta(seconds=older_than_seconds)
     ids = list(
-        OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING, created_at__lte=limit).values_list(
-            "pk", flat=True
-        )[:500]
+        OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING, created_at__lte=limit)
+        .filter(Q(after__isnull=True) | Q(after__status=OutboundEmail.Status.SENT))
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:500]
     )
     for email_id in ids:
         services.enqueue_delivery(email_id)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "notifications",
     "enrolment",
     "public",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Portail Ségur Numérique <ne-pa
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where the « Contacter l'assistance » messages are forwarded.
 SUPPORT_EMAIL = env("SUPPORT_EMAIL", "support@segurnum.localhost")
+# The temporary password mailed after validation (R-MAIL-3, SECURITY A7): at most 72 hours.
+TEMPORARY_PASSWORD_VALIDITY_HOURS = min(72, int(env("SEGURNUM_TEMPORARY_PASSWORD_HOURS", "72")))
 
 # Security headers (SECURITY D1–D3). Secure cookies and HSTS in production.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,10 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from support.views import lookup_view
+
+admin.site.site_header = "Portail Ségur Numérique — back office ASP"
+admin.site.site_title = "Back office Ségur Numérique"
+admin.site.index_title = "Instruction des demandes d'enrôlement"
+
 urlpatterns = [
     path("", include("public.urls")),
     path("enrolement/", include("enrolment.urls")),
     path("captcha/", include("captcha.urls")),
+    path("admin/recherche-demande/", lookup_view, name="support_lookup"),
     path("admin/", admin.site.urls),
 ]
 

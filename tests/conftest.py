@@ -1,4 +1,16 @@
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+
+class QuickPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """The production algorithm (same stored prefix) with few iterations: tests stay fast."""
+
+    iterations = 1000
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["tests.conftest.QuickPBKDF2PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,68 @@
+"""Back-office groups and what they may do (R-BO-1, R-BO-3).
+
+Kept in step with the code after every ``migrate`` and by ``manage.py setup_groups``: the
+groups' permissions are exactly the ones listed here.
+"""
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+
+AGENT = "Agent ASP"
+SUPPORT = "Support"
+
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    # Agents instruct the requests: they see them, open their documents, decide, re-send a
+    # failed mail, keep the ANS registry, the FAQ and the support requests up to date.
+    AGENT: [
+        "enrolment.view_enrolmentrequest",
+        "enrolment.validate_enrolmentrequest",
+        "enrolment.reject_enrolmentrequest",
+        "enrolment.lookup_enrolmentrequest",
+        "enrolment.view_enrolmentdocument",
+        "enrolment.download_enrolmentdocument",
+        "enrolment.view_statuschange",
+        "enrolment.view_referencedsoftware",
+        "enrolment.add_referencedsoftware",
+        "enrolment.change_referencedsoftware",
+        "notifications.view_outboundemail",
+        "notifications.resend_outboundemail",
+        "public.view_faqentry",
+        "public.add_faqentry",
+        "public.change_faqentry",
+        "public.delete_faqentry",
+        "public.view_supportrequest",
+        "public.change_supportrequest",
+    ],
+    # Support staff look a request up by its ENR number and answer the contact form: no
+    # detail page (full IBAN), no documents, no decision.
+    SUPPORT: [
+        "enrolment.lookup_enrolmentrequest",
+        "public.view_faqentry",
+        "public.view_supportrequest",
+        "public.change_supportrequest",
+    ],
+}
+
+
+def sync_groups() -> dict[str, int]:
+    """Create the groups and set their permissions to exactly the listed ones."""
+    counts = {}
+    for name, codenames in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        permissions = []
+        for dotted in codenames:
+            app_label, codename = dotted.split(".")
+            permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(permissions)
+        counts[name] = len(permissions)
+    return counts
+
+
+def after_migrate(sender, using="default", apps=global_apps, **kwargs) -> None:
+    if sender.name != "accounts":
+        return
+    # post_migrate reaches the apps one by one: make sure every app's permissions exist first.
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    sync_groups()

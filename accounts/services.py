@@ -29,7 +29,9 @@ PASSWORD_NOT_STORED = "(communiqué dans le courriel envoyé, jamais enregistré
 
 
 # Letters that Unicode does not decompose into ASCII ones.
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"})
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
+)
 
 
 def _ascii_words(value: str) -> str:

@@ -125,7 +125,10 @@ def test_a_validated_request_is_not_decided_again(decide, mailoutbox):
 def test_a_stale_copy_cannot_validate_twice(decide, mailoutbox):
     """Two agents open the same request; the second click finds it already decided (row lock)."""
     enrolment = EnrolmentRequestFactory()
-    first_copy, second_copy = EnrolmentRequest.objects.get(pk=enrolment.pk), EnrolmentRequest.objects.get(pk=enrolment.pk)
+    first_copy, second_copy = (
+        EnrolmentRequest.objects.get(pk=enrolment.pk),
+        EnrolmentRequest.objects.get(pk=enrolment.pk),
+    )
     decide(services.validate_enrolment, enrolment=first_copy, by=agent())
     with pytest.raises(services.DecisionRefused):
         services.validate_enrolment(enrolment=second_copy, by=agent())

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from enrolment import services
 from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest, ReferencedSoftware
+from enrolment.search import exact_condition
 
 DOWNLOAD_PERMISSION = "enrolment.download_enrolmentdocument"
 VALIDATE_PERMISSION = "enrolment.validate_enrolmentrequest"
@@ -131,6 +132,14 @@ class EnrolmentRequestAdmin(admin.ModelAdmin):
     @admin.display(description="compte du fournisseur")
     def account_display(self, obj: EnrolmentRequest) -> str:
         return obj.account.username if obj.account else "— (créé à la validation)"
+
+    def get_search_results(self, request, queryset, search_term):
+        # An ENR number, a SIRET or a whole address is looked up exactly, through the indexes,
+        # instead of a « contains » over every searched column of 100 000 rows.
+        condition = exact_condition(search_term)
+        if condition is not None:
+            return queryset.filter(condition), False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_readonly_fields(self, request, obj=None):
         return [name for _, options in self.fieldsets for row in options["fields"] for name in _names(row)]

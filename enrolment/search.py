@@ -1,0 +1,25 @@
+"""Exact look-ups of a request from what an agent or the support desk types (R-BO-1, R-BO-3)."""
+
+import re
+
+from django.db.models import Q
+
+ENR_RE = re.compile(r"^ENR0*(\d+)M(\d+)$", re.IGNORECASE)
+SIRET_RE = re.compile(r"^\d{14}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def exact_condition(query: str) -> Q | None:
+    """The condition for an ENR number (as typed: « enr 11 m0 »), a SIRET or a whole email
+    address; None when the text is none of them. ENR and SIRET are indexed, exact matches."""
+    from enrolment.services import format_enr
+
+    query = " ".join((query or "").split())
+    compact = query.replace(" ", "")
+    if match := ENR_RE.match(compact):
+        return Q(number=format_enr(int(match[1]), int(match[2])))
+    if SIRET_RE.match(compact):
+        return Q(siret=compact)
+    if EMAIL_RE.match(query):
+        return Q(representative_email__iexact=query) | Q(depositor_email__iexact=query)
+    return None

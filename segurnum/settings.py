@@ -210,7 +210,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "requeue-pending-emails": {"task": "notifications.tasks.requeue_pending_emails", "schedule": 120.0},
     "purge-stale-drafts": {"task": "enrolment.tasks.purge_stale_drafts", "schedule": 3600.0},
+    "purge-old-access-records": {"task": "enrolment.tasks.purge_old_access_records", "schedule": 86400.0},
 }
+# How long the back office's consultation log is kept (SECURITY P3: 6 to 12 months).
+ACCESS_LOG_RETENTION_DAYS = int(env("SEGURNUM_ACCESS_LOG_RETENTION_DAYS", "365"))
 CELERY_TIMEZONE = TIME_ZONE
 
 # Mail. Default: one .log file per message under var/mail.

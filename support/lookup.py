@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from enrolment.models import EnrolmentRequest
 from enrolment.search import exact_condition
+from notifications.models import OutboundEmail
 
 HOW_TO_SEARCH = (
     "Saisissez un numéro de demande (ex. ENR0011M0), un numéro de SIRET (14 chiffres) ou une adresse électronique."
@@ -37,6 +38,8 @@ def find_requests(raw_query: str) -> Lookup:
     requests = (
         EnrolmentRequest.objects.filter(condition)
         .order_by("-submitted_at", "-id")
-        .prefetch_related("status_changes__by", "emails")
+        .prefetch_related(
+            "status_changes__by", Prefetch("emails", queryset=OutboundEmail.objects.order_by("created_at", "id"))
+        )
     )
     return Lookup(query, requests=requests)

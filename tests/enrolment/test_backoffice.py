@@ -8,9 +8,11 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from freezegun import freeze_time
 
 from accounts.groups import AGENT, SUPPORT
 from enrolment.models import AccessRecord, EnrolmentRequest
+from enrolment.tasks import purge_old_access_records
 from tests.factories import (
     EnrolmentDocumentFactory,
     EnrolmentRequestFactory,
@@ -253,3 +255,12 @@ def test_a_document_of_another_request_is_not_found(agent_client):
     other = EnrolmentRequestFactory()
     url = reverse("admin:enrolment_document", args=[other.pk, document.pk])
     assert agent_client.get(url).status_code == 404
+
+
+def test_consultation_log_is_kept_a_year_then_purged(agent_client):
+    enrolment = EnrolmentRequestFactory()
+    with freeze_time("2025-11-01"):
+        agent_client.get(change_url(enrolment))
+    agent_client.get(change_url(enrolment))
+    assert purge_old_access_records.apply().get() == 1
+    assert AccessRecord.objects.count() == 1

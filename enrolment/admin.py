@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from enrolment import services
 from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest, ReferencedSoftware
 from enrolment.search import exact_condition
+from segurnum.admin import ReadOnlyAdminMixin
 
 DOWNLOAD_PERMISSION = "enrolment.download_enrolmentdocument"
 VALIDATE_PERMISSION = "enrolment.validate_enrolmentrequest"
@@ -93,7 +94,7 @@ RECAP_FIELDSETS = (
 
 
 @admin.register(EnrolmentRequest)
-class EnrolmentRequestAdmin(admin.ModelAdmin):
+class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only detail grouped like the vendor's recap; decisions are buttons that call services."""
 
     list_display = ("number", "status", "siret", "denomination", "software_display", "submitted_at", "account")
@@ -143,15 +144,6 @@ class EnrolmentRequestAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [name for _, options in self.fieldsets for row in options["fields"] for name in _names(row)]
-
-    def has_add_permission(self, request):
-        return False  # requests come from the wizard only
-
-    def has_change_permission(self, request, obj=None):
-        return False  # a request changes only through the decisions below
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         own = [
@@ -275,7 +267,7 @@ def document_view(request: HttpRequest, pk: int, document_pk: int) -> HttpRespon
 
 
 @admin.register(AccessRecord)
-class AccessRecordAdmin(admin.ModelAdmin):
+class AccessRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The consultation log, read-only (SECURITY P3)."""
 
     list_display = ("at", "user", "action", "target")
@@ -283,12 +275,3 @@ class AccessRecordAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     search_fields = ("target", "user__username")
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -9,10 +9,11 @@ from django.views.decorators.http import require_POST
 
 from notifications import services
 from notifications.models import OutboundEmail
+from segurnum.admin import ReadOnlyAdminMixin
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "subject", "recipients", "status", "attempts", "last_error_short", "sent_at")
     list_filter = ("status", "kind", "created_at")
     list_select_related = ("enrolment",)
@@ -44,15 +45,6 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     @admin.display(description="dernière erreur")
     def last_error_short(self, obj: OutboundEmail) -> str:
         return obj.last_error[:80]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("notifications.resend_outboundemail")

@@ -116,9 +116,8 @@ def measure(client: Client, label: str, url: str) -> None:
 def main() -> None:
     started = time.perf_counter()
     fill()
-    print(
-        f"{connection.vendor}: {EnrolmentRequest.objects.count()} demandes créées en {time.perf_counter() - started:.1f} s"
-    )
+    elapsed = time.perf_counter() - started
+    print(f"{connection.vendor}: {EnrolmentRequest.objects.count()} demandes créées en {elapsed:.1f} s")
     user = User.objects.create_user("agent.bench", password=None, is_staff=True)
     user.groups.add(Group.objects.get(name=AGENT))
     client = Client()

@@ -89,7 +89,7 @@ def deliver(email_id: int) -> bool:
     """
     failure: Exception | None = None
     with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().select_related("after").get(pk=email_id)
+        email = OutboundEmail.objects.select_for_update(of=("self",)).select_related("after").get(pk=email_id)
         if email.status == OutboundEmail.Status.SENT:
             return False
         if email.after is not None and email.after.status != OutboundEmail.Status.SENT:

@@ -46,5 +46,10 @@ worker: $(STAMP)
 beat: $(STAMP)
 	$(BIN)/celery -A segurnum beat --loglevel=INFO
 
+# Full-page PNGs of the guide's enrolment at 1280 and 375 px in docs/screenshots/ (a throw-away
+# portal of its own; needs Debian's chromium and chromium-l10n).
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) var staticfiles

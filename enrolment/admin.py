@@ -154,21 +154,20 @@ class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ]
         return own + super().get_urls()
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET" and self.has_view_permission(request, obj):
-            AccessRecord.objects.create(
-                user=request.user, action=AccessRecord.Action.VIEW_REQUEST, enrolment=obj, target=obj.number
-            )
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Reached once the view permission is checked, with the request already fetched.
         if obj is not None:
-            extra_context = {
-                **(extra_context or {}),
-                **self._decision_context(request, obj),
-                "documents": obj.documents.all(),
-                "status_changes": obj.status_changes.select_related("by"),
-                "emails": obj.emails.order_by("created_at", "id"),
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
+            if request.method == "GET":
+                AccessRecord.objects.create(
+                    user=request.user, action=AccessRecord.Action.VIEW_REQUEST, enrolment=obj, target=obj.number
+                )
+            context.update(
+                self._decision_context(request, obj),
+                documents=obj.documents.all(),
+                status_changes=obj.status_changes.select_related("by"),
+                emails=obj.emails.order_by("created_at", "id"),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _decision_context(self, request, obj) -> dict:
         next_statuses = services.NEXT_STATUSES[obj.status]

@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Comptes"
 
     def ready(self) -> None:
-        from accounts import groups, services  # noqa: F401  (services registers its mail renderer)
+        # services registers its mail renderers; middleware its sign-in receiver.
+        from accounts import groups, middleware, services  # noqa: F401
 
         post_migrate.connect(groups.after_migrate, dispatch_uid="accounts.groups")

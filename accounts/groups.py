@@ -33,14 +33,23 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "public.delete_faqentry",
         "public.view_supportrequest",
         "public.change_supportrequest",
+        "portal.view_news",
+        "portal.add_news",
+        "portal.change_news",
+        "portal.delete_news",
+        "accounts.view_user",
+        "accounts.unlock_user",
     ],
-    # Support staff look a request up by its ENR number and answer the contact form: no
-    # detail page (full IBAN), no documents, no decision.
+    # Support staff look a request up by its ENR number, answer the contact form and unlock a
+    # vendor locked out after failed sign-ins: no detail page (full IBAN), no documents, no
+    # decision.
     SUPPORT: [
         "enrolment.lookup_enrolmentrequest",
         "public.view_faqentry",
         "public.view_supportrequest",
         "public.change_supportrequest",
+        "accounts.view_user",
+        "accounts.unlock_user",
     ],
 }
 

@@ -5,14 +5,20 @@ import logging
 import re
 import secrets
 import unicodedata
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import User
+from accounts.models import RecoveryRequest, User
 from notifications.models import OutboundEmail
 from notifications.services import queue_email, render_at_delivery
 
@@ -100,7 +106,7 @@ def issue_credentials(*, enrolment, after: OutboundEmail | None = None) -> User:
         last_name=enrolment.representative_last_name,
         email=enrolment.representative_email,
     )
-    context = {"enrolment": enrolment, "user": user, "login_url": _absolute("/connexion/")}
+    context = {"enrolment": enrolment, "user": user, "login_url": _absolute(reverse("accounts:login"))}
     identifiant_mail = queue_email(
         key=f"enrolment:{enrolment.pk}:identifiant",
         kind="account_identifiant",
@@ -145,7 +151,7 @@ def _temporary_password_mail(email: OutboundEmail) -> tuple[str, str]:
         "user": user,
         "password": password,
         "expires_at": timezone.localtime(user.temporary_password_expires_at),
-        "login_url": _absolute("/connexion/"),
+        "login_url": _absolute(reverse("accounts:login")),
     }
     text = render_to_string("emails/account_temporary_password_body.txt", context)
     html = render_to_string("emails/account_temporary_password_body.html", context)
@@ -155,3 +161,191 @@ def _temporary_password_mail(email: OutboundEmail) -> tuple[str, str]:
 def _absolute(path: str) -> str:
     # Built from the configured address, never from a request's Host header (SECURITY A6).
     return settings.SITE_URL + path
+
+
+# --- First connection, password and secret question (R-ACC-2, R-ACC-3) ---------------------
+
+
+def normalise_answer(answer: str) -> str:
+    """The secret answer as compared: case, accents and spacing do not matter
+    (« Jules  FERRY » = « jules ferry » = « Jules Férry »)."""
+    decomposed = unicodedata.normalize("NFKD", answer.translate(_LIGATURES))
+    without_accents = "".join(character for character in decomposed if not unicodedata.combining(character))
+    return " ".join(without_accents.casefold().split())
+
+
+def set_secret_question(*, user: User, question: str, answer: str) -> None:
+    """Store the question and the answer's hash (never the answer itself, SECURITY A4)."""
+    user.secret_question = " ".join(question.split())
+    user.secret_answer = make_password(normalise_answer(answer))
+    user.secret_answer_failures = 0
+    user.save(update_fields=["secret_question", "secret_answer", "secret_answer_failures"])
+    logger.info("Question secrète positionnée pour le compte %s", user.pk)
+
+
+def recovery_locked(user: User) -> bool:
+    return bool(user.recovery_locked_until and user.recovery_locked_until > timezone.now())
+
+
+def check_secret_answer(*, user: User, answer: str) -> bool:
+    """One try at the secret question. After SECRET_ANSWER_MAX_FAILURES wrong answers in a row
+    the recovery is locked for RECOVERY_LOCK_HOURS (SECURITY A8)."""
+    with transaction.atomic():
+        locked_user = User.objects.select_for_update().get(pk=user.pk)
+        if recovery_locked(locked_user):
+            return False
+        if locked_user.secret_answer and check_password(normalise_answer(answer), locked_user.secret_answer):
+            locked_user.secret_answer_failures = 0
+            locked_user.save(update_fields=["secret_answer_failures"])
+            return True
+        locked_user.secret_answer_failures += 1
+        if locked_user.secret_answer_failures >= settings.SECRET_ANSWER_MAX_FAILURES:
+            locked_user.recovery_locked_until = timezone.now() + timedelta(hours=settings.RECOVERY_LOCK_HOURS)
+            locked_user.secret_answer_failures = 0
+            logger.warning("Récupération du compte %s bloquée après des réponses erronées", locked_user.pk)
+        locked_user.save(update_fields=["secret_answer_failures", "recovery_locked_until"])
+    user.refresh_from_db(fields=["secret_answer_failures", "recovery_locked_until"])
+    return False
+
+
+def change_password(*, user: User, password: str) -> None:
+    """Set a new password chosen by the vendor (first connection, « Mon compte » or recovery).
+
+    The temporary password is void from now on, the login lock and the recovery lock are lifted,
+    every other session of the user ends (the session hash changes with the password, SECURITY
+    S3), and a notification without any secret is mailed (A9).
+    """
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = False
+        user.temporary_password_expires_at = None
+        user.recovery_locked_until = None
+        user.secret_answer_failures = 0
+        user.save(
+            update_fields=[
+                "password",
+                "must_change_password",
+                "temporary_password_expires_at",
+                "recovery_locked_until",
+                "secret_answer_failures",
+            ]
+        )
+        queue_email(
+            key=f"account:{user.pk}:password_changed:{uuid.uuid4()}",
+            kind="account_password_changed",
+            to=[user.email],
+            template="account_password_changed",
+            context={"user": user, "changed_at": timezone.localtime(), "site_url": settings.SITE_URL},
+            account=user,
+        )
+    unlock_login(user=user)
+    logger.info("Mot de passe modifié pour le compte %s", user.pk)
+
+
+def unlock_login(*, user: User) -> None:
+    """Lift the lock set after repeated failed sign-ins (django-axes) and the recovery lock."""
+    from axes.utils import reset
+
+    reset(username=user.username.lower())
+    User.objects.filter(pk=user.pk).update(recovery_locked_until=None, secret_answer_failures=0)
+
+
+# --- Recovery (R-ACC-4): no enumeration, rate-limited ---------------------------------------
+
+
+def normalise_target(value: str) -> str:
+    return value.strip().lower()[:254]
+
+
+def recovery_throttled(*, kind: str, target: str, client_ip: str | None) -> bool:
+    """True once RECOVERY_RATE_LIMIT requests of this kind were made in the last hour for this
+    target or from this address (SECURITY A10). Counted in the database: every web process and
+    every machine sees the same figures."""
+    since = timezone.now() - timedelta(hours=1)
+    recent = RecoveryRequest.objects.filter(kind=kind, created_at__gte=since)
+    limit = settings.RECOVERY_RATE_LIMIT
+    if recent.filter(target=normalise_target(target)).count() >= limit:
+        return True
+    return bool(client_ip) and recent.filter(client_ip=client_ip).count() >= limit
+
+
+def request_recovery(*, kind: str, target: str, client_ip: str | None) -> RecoveryRequest:
+    """Record the request; a worker looks the account up and mails it after the commit."""
+    with transaction.atomic():
+        recovery = RecoveryRequest.objects.create(kind=kind, target=normalise_target(target), client_ip=client_ip)
+        transaction.on_commit(lambda: enqueue_recovery(recovery.pk))
+    return recovery
+
+
+def enqueue_recovery(recovery_id: int) -> None:
+    from accounts.tasks import process_recovery_request
+
+    try:
+        process_recovery_request.apply_async(args=[recovery_id], retry=False)
+    except Exception:
+        logger.warning("Demande de récupération %s laissée en attente : file indisponible", recovery_id, exc_info=True)
+
+
+def process_recovery_request(*, recovery_id: int) -> bool:
+    """Mail the identifiant, or the recovery link, if an account matches. At most once per
+    request; returns True when a mail was queued."""
+    with transaction.atomic():
+        recovery = RecoveryRequest.objects.select_for_update().get(pk=recovery_id)
+        if recovery.processed_at is not None:
+            return False
+        recovery.processed_at = timezone.now()
+        recovery.save(update_fields=["processed_at"])
+        if recovery.kind == RecoveryRequest.Kind.IDENTIFIANT:
+            users = list(User.objects.filter(email__iexact=recovery.target, is_active=True, is_staff=False))
+            for user in users:
+                queue_email(
+                    key=f"recovery:{recovery.pk}:identifiant:{user.pk}",
+                    kind="account_identifiant_reminder",
+                    to=[user.email],
+                    template="account_identifiant_reminder",
+                    context={"user": user, "login_url": _absolute(reverse("accounts:login"))},
+                    account=user,
+                )
+            return bool(users)
+        user = User.objects.filter(username__iexact=recovery.target, is_active=True, is_staff=False).first()
+        if user is None or not user.email:
+            return False
+        queue_email(
+            key=f"recovery:{recovery.pk}:password",
+            kind="account_password_reset",
+            to=[user.email],
+            template="account_password_reset",
+            context={"user": user, "reset_url": RESET_URL_NOT_STORED, "valid_minutes": _reset_minutes()},
+            account=user,
+        )
+    return True
+
+
+RESET_URL_NOT_STORED = "(lien communiqué dans le courriel envoyé, jamais enregistré)"
+
+
+def _reset_minutes() -> int:
+    return settings.PASSWORD_RESET_TIMEOUT // 60
+
+
+def reset_url(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return _absolute(reverse("accounts:reset_link", kwargs={"uidb64": uid, "token": token}))
+
+
+@render_at_delivery("account_password_reset")
+def _password_reset_mail(email: OutboundEmail) -> tuple[str, str]:
+    """The link is made when the mail leaves: its hour of validity starts then, and the token
+    (as good as a password for an hour) never reaches the database."""
+    context = {"user": email.account, "reset_url": reset_url(email.account), "valid_minutes": _reset_minutes()}
+    text = render_to_string("emails/account_password_reset_body.txt", context)
+    html = render_to_string("emails/account_password_reset_body.html", context)
+    return text, html
+
+
+def purge_recovery_requests(*, older_than_days: int = 30) -> int:
+    deleted, _ = RecoveryRequest.objects.filter(
+        created_at__lt=timezone.now() - timedelta(days=older_than_days)
+    ).delete()
+    return deleted

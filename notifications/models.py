@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -31,6 +32,15 @@ class OutboundEmail(models.Model):
         null=True,
         blank=True,
         related_name="emails",
+    )
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="compte",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
+        help_text="Le compte concerné (identifiant oublié, réinitialisation, mot de passe modifié…).",
     )
     after = models.ForeignKey(
         "self",

@@ -42,6 +42,7 @@ def queue_email(
     template: str,
     context: dict[str, Any],
     enrolment=None,
+    account=None,
     after: OutboundEmail | None = None,
 ) -> OutboundEmail:
     """Write an outbox row in the caller's transaction; its sending is queued after the commit.
@@ -60,6 +61,7 @@ def queue_email(
             "body_text": text,
             "body_html": html,
             "enrolment": enrolment,
+            "account": account,
             "after": after,
         },
     )

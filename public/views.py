@@ -60,8 +60,16 @@ def contact(request):
                 request.session[SESSION_SUPPORT_REFERENCE] = support_request.reference
             return redirect("public:contact_done")
     else:
-        form = SupportRequestForm()
+        form = SupportRequestForm(initial=_vendor_initial(request.user))
     return render(request, "public/contact.html", {"form": form}, status=status)
+
+
+def _vendor_initial(user) -> dict[str, str]:
+    """A signed-in vendor writes with its name, email and latest ENR number already filled in."""
+    if not user.is_authenticated or not user.is_vendor:
+        return {}
+    latest_number = user.enrolment_requests.order_by("-submitted_at", "-id").values_list("number", flat=True).first()
+    return {"name": user.get_full_name(), "email": user.email, "enr_number": latest_number or ""}
 
 
 def contact_done(request):

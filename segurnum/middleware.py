@@ -8,6 +8,8 @@ from django.template.loader import render_to_string
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+# Pages that carry a vendor's data or a sign-in: never kept by a browser or a proxy (D3).
+NO_STORE_PREFIXES = ("/enrolement/", "/admin/", "/espace/", "/connexion/")
 
 
 def service_unavailable_response() -> HttpResponse:
@@ -55,6 +57,11 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
-        if getattr(request, "no_store", False) or request.path.startswith(("/enrolement/", "/admin/")):
+        user = getattr(request, "user", None)
+        if (
+            getattr(request, "no_store", False)
+            or request.path.startswith(NO_STORE_PREFIXES)
+            or (user is not None and user.is_authenticated)
+        ):
             response["Cache-Control"] = "no-store"
         return response

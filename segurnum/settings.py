@@ -8,6 +8,7 @@ in the README (DATABASE_URL, CELERY_BROKER_URL, EMAIL_*, DJANGO_SECRET_KEY…).
 
 import os
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -62,6 +63,8 @@ INSTALLED_APPS = [
     "enrolment",
     "public",
     "support",
+    "portal",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -73,8 +76,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.FirstConnectionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "segurnum.middleware.SecurityHeadersMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "segurnum.urls"
@@ -122,11 +128,46 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# The guide's rule (R-ACC-2, SECURITY A1), each broken rule named in French: at least
+# 8 characters, 1 digit, 1 special character (any printable ASCII punctuation), no accented or
+# other non-ASCII character, neither equal to nor containing the identifiant, not a common password.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "accounts.validators.MaximumLengthValidator"},
+    {"NAME": "accounts.validators.DigitValidator"},
+    {"NAME": "accounts.validators.SpecialCharacterValidator"},
+    {"NAME": "accounts.validators.AsciiOnlyValidator"},
+    {"NAME": "accounts.validators.IdentifiantValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# django-axes sees every sign-in (portal and admin) before the password is checked (R-ACC-5,
+# SECURITY A2): after 10 consecutive failures on an identifiant, it is locked for a cool-off
+# period; the locked-out answer is the very page a wrong password gets.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env("SEGURNUM_LOGIN_FAILURE_LIMIT", "10"))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("SEGURNUM_LOGIN_COOLOFF_MINUTES", "30")))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.views.attempted_identifiant"
+AXES_CLIENT_IP_CALLABLE = "accounts.views.client_ip"
+AXES_VERBOSE = False
+# Locking per address as well would lock out a whole office behind one NAT after ten typos of
+# different people; the decision (SECURITY A2) is a lock per identifiant.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "public:home"
+# Recovery links are valid one hour (SECURITY A5) and sent from SITE_URL, never from Host (A6).
+PASSWORD_RESET_TIMEOUT = 3600
+# At most this many recovery requests per hour, per target (email or identifiant) and per
+# address (SECURITY A10); 5 wrong answers to the secret question lock the recovery (A8).
+RECOVERY_RATE_LIMIT = int(env("SEGURNUM_RECOVERY_RATE_LIMIT", "5"))
+SECRET_ANSWER_MAX_FAILURES = 5
+RECOVERY_LOCK_HOURS = 24
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
@@ -167,6 +208,10 @@ DRAFT_MAX_AGE_HOURS = int(env("SEGURNUM_DRAFT_MAX_AGE_HOURS", "24"))
 # servers, and several gunicorn processes share them.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 12 * 3600
+# A signed-in user is signed out after 30 minutes without a request and 12 hours after signing
+# in (SECURITY S2), by accounts.middleware.SessionTimeoutMiddleware.
+SESSION_IDLE_TIMEOUT = int(env("SEGURNUM_SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_ABSOLUTE_TIMEOUT = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -211,6 +256,11 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-pending-emails": {"task": "notifications.tasks.requeue_pending_emails", "schedule": 120.0},
     "purge-stale-drafts": {"task": "enrolment.tasks.purge_stale_drafts", "schedule": 3600.0},
     "purge-old-access-records": {"task": "enrolment.tasks.purge_old_access_records", "schedule": 86400.0},
+    "process-pending-recovery-requests": {
+        "task": "accounts.tasks.process_pending_recovery_requests",
+        "schedule": 120.0,
+    },
+    "purge-recovery-requests": {"task": "accounts.tasks.purge_recovery_requests", "schedule": 86400.0},
 }
 # How long the back office's consultation log is kept (SECURITY P3: 6 to 12 months).
 ACCESS_LOG_RETENTION_DAYS = int(env("SEGURNUM_ACCESS_LOG_RETENTION_DAYS", "365"))
@@ -257,3 +307,35 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False}},
 }
+
+# Production shape (issue 5)
+# The load balancer's health endpoint (segurnum/health.py) answers first: before the HTTPS
+# redirect and before the ALLOWED_HOSTS check, since it probes each web server by IP over HTTP.
+MIDDLEWARE = ["segurnum.health.HealthCheckMiddleware", *MIDDLEWARE]
+
+# A PostgreSQL server that does not answer makes a request fail after a few seconds, not hang.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(env("DATABASE_CONNECT_TIMEOUT", "5"))
+    )
+
+# The cache holds the rate limits (contact form, recovery). The embedded default keeps it in each
+# process's memory; with several gunicorn processes or machines, CACHE_URL (a Redis database,
+# e.g. redis://redis:6379/1) makes them share it.
+CACHE_URL = env("CACHE_URL")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "segurnum",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+
+if PRODUCTION:
+    # __Host- prefix (SECURITY S4): browsers keep these cookies only if Secure, without Domain,
+    # with Path=/ (the defaults here), so no sibling domain can set or overwrite them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"

@@ -9,9 +9,12 @@ admin.site.index_title = "Instruction des demandes d'enrôlement"
 
 urlpatterns = [
     path("", include("public.urls")),
+    path("", include("accounts.urls")),
+    path("espace/", include("portal.urls")),
     path("enrolement/", include("enrolment.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/recherche-demande/", lookup_view, name="support_lookup"),
+    path("sante/", include("segurnum.health")),
     path("admin/", admin.site.urls),
 ]
 

@@ -2,10 +2,13 @@
 
 import hashlib
 import uuid
+from datetime import timedelta
 
 import factory
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.groups import AGENT, SUPPORT
@@ -104,6 +107,10 @@ class UserFactory(DjangoModelFactory):
     last_name = "Agent"
     email = factory.LazyAttribute(lambda o: f"{o.username}@asp.example.fr")
     password = factory.django.Password("Mot2passe!Solide")
+    # A vendor that went through its first connection: password changed, secret question set.
+    must_change_password = False
+    secret_question = "Nom de ma première école ?"
+    secret_answer = factory.LazyFunction(lambda: make_password("jules ferry"))
 
 
 def staff_in(group_name: str, **kwargs) -> User:
@@ -118,3 +125,15 @@ def agent(**kwargs) -> User:
 
 def support_user(**kwargs) -> User:
     return staff_in(SUPPORT, **kwargs)
+
+
+class NewsFactory(DjangoModelFactory):
+    """An « actualité » of the vendors' home page, published a day ago by default."""
+
+    class Meta:
+        model = "portal.News"
+
+    title = factory.Sequence(lambda n: f"Actualité {n}")
+    body = "Le portail évolue.\n\nLa demande de financement ouvrira prochainement."
+    published = True
+    published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))

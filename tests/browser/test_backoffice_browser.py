@@ -1,5 +1,7 @@
-"""Scenario 7, first half: the request filed in scenario 1 is found, read and validated by an ASP
-agent in the back office, then found by the support desk (R-BO-1..3)."""
+"""Scenario 7: the request filed in scenario 1 is found, read and validated by an ASP agent in the
+back office, then found by the support desk (R-BO-1..3); the vendor then signs in with the mailed
+credentials, replaces the temporary password, sets the secret question and follows the request in
+« Suivi des demandes d'enrôlement » (R-ACC-1..3, R-PRIV-1..3)."""
 
 import re
 
@@ -7,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from enrolment.models import AccessRecord, EnrolmentRequest
-from tests.browser.helpers import AXE, check_accessible, guide_enrolment, open_page
+from tests.browser.helpers import AXE, assert_accessible, check_accessible, field, guide_enrolment, open_page
 from tests.enrolment.wizard import load_registries
 from tests.factories import agent, support_user
 
@@ -76,3 +78,50 @@ def test_agent_validates_the_vendors_request_and_support_finds_it(page, browser,
     assert_admin_accessible(helpdesk)
     helpdesk.context.close()
     check_accessible(page, "retour au portail")  # the vendor's page is untouched
+
+    identifiant = re.search(r"Votre identifiant : (\S+)", mailoutbox[2].body).group(1)
+    temporary = re.search(r"Mot de passe provisoire : (\S+)", mailoutbox[3].body).group(1)
+    vendor_signs_in_for_the_first_time(page, number, identifiant, temporary)
+
+
+NEW_PASSWORD = "Segur;2026ok"
+
+
+def vendor_signs_in_for_the_first_time(page: Page, number: str, identifiant: str, temporary: str) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Se connecter").first.click()
+    expect(page.get_by_role("heading", name="Accéder à mon espace personnel")).to_be_visible()
+    assert_accessible(page)
+    field(page, "Votre identifiant").fill(identifiant)
+    field(page, "Votre mot de passe").fill(temporary)
+    page.get_by_role("button", name="Valider").click()
+
+    expect(page.get_by_role("heading", name=f"Changement du mot de passe pour {identifiant}")).to_be_visible()
+    assert_accessible(page)
+    # A password with an accent first: the rule is named next to the field, then a good one.
+    field(page, "Entrez l'ancien mot de passe").fill(temporary)
+    field(page, "Entrez le nouveau mot de passe").fill("Sécurité;2026")
+    field(page, "Confirmez le nouveau mot de passe").fill("Sécurité;2026")
+    page.get_by_role("button", name="Changement du mot de passe").click()
+    expect(page.locator("#id_new_password1-error")).to_contain_text("caractères accentués")
+    assert_accessible(page)
+    field(page, "Entrez l'ancien mot de passe").fill(temporary)
+    field(page, "Entrez le nouveau mot de passe").fill(NEW_PASSWORD)
+    field(page, "Confirmez le nouveau mot de passe").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Changement du mot de passe").click()
+
+    expect(
+        page.get_by_role("heading", name=f"Positionnement de la question secrète pour {identifiant}")
+    ).to_be_visible()
+    assert_accessible(page)
+    field(page, "Entrez la question secrète").fill("Nom de ma première école ?")
+    field(page, "Entrez la réponse").fill("Jules Ferry")
+    page.get_by_role("button", name="Envoyer").click()
+
+    expect(page.get_by_role("heading", name="Accueil fournisseur SAS")).to_be_visible()
+    expect(page.get_by_text("Eishiro ODA Fournisseur SAS").first).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Suivi des demandes d'enrôlement").first.click()
+    row = page.get_by_role("row").filter(has_text=number)
+    expect(row).to_contain_text("Validée")
+    assert_accessible(page)

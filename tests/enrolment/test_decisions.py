@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 from django.utils import timezone
 from freezegun import freeze_time
 
@@ -57,7 +58,7 @@ def test_validation_creates_the_account_and_sends_three_mails_in_order(decide, m
     assert all(m.alternatives and m.alternatives[0][1] == "text/html" for m in mailoutbox)
     assert password in password_mail.alternatives[0][0]
     assert identifiant.to == password_mail.to == [enrolment.representative_email]
-    assert authenticate(username="elise.dupont", password=password) == user
+    assert authenticate(RequestFactory().post("/connexion/"), username="elise.dupont", password=password) == user
 
 
 def test_the_temporary_password_is_never_stored_in_clear(decide, mailoutbox):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 from django.utils import timezone
 
 from enrolment.services import validate_enrolment
@@ -123,5 +124,5 @@ def test_resending_the_password_mail_gives_a_new_password_and_voids_the_old_one(
     second = re.search(r"Mot de passe provisoire : (\S+)", mailoutbox[3].body).group(1)
     assert first != second
     username = rows(enrolment)["account_identifiant"].enrolment.account.username
-    assert authenticate(username=username, password=first) is None
-    assert authenticate(username=username, password=second) is not None
+    assert authenticate(RequestFactory().post("/connexion/"), username=username, password=first) is None
+    assert authenticate(RequestFactory().post("/connexion/"), username=username, password=second) is not None

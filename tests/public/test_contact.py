@@ -1,12 +1,15 @@
 import html
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from freezegun import freeze_time
 
 from notifications.models import OutboundEmail
 from public.models import SupportRequest
+from tests.factories import EnrolmentRequestFactory, UserFactory, agent
 
 CONTACT_URL = "/aide/contacter-assistance/"
 
@@ -238,3 +241,53 @@ def test_support_admin_only_lets_agents_mark_a_request_handled(admin_client):
     assert support_request.handled is True
     assert support_request.email == "e@x.example"
     assert admin_client.get(reverse("admin:public_supportrequest_add")).status_code == 403
+
+
+# A signed-in vendor finds who it is already filled in (GET only).
+
+
+@pytest.fixture
+def vendor(db):
+    return UserFactory(first_name="Eishiro", last_name="Oda", email="eishiro.oda@asm.example")
+
+
+def test_vendor_finds_name_email_and_latest_enr_number_filled_in(client, vendor):
+    with freeze_time(timezone.now() - timedelta(days=30)):
+        EnrolmentRequestFactory(account=vendor, number="ENR0011M0", sequence=11)
+    EnrolmentRequestFactory(account=vendor, number="ENR0042M0", sequence=42)
+    EnrolmentRequestFactory(account=UserFactory(), number="ENR0043M0", sequence=43)
+    client.force_login(vendor)
+
+    response = client.get(CONTACT_URL)
+
+    assert input_value(response, "name") == "Eishiro Oda"
+    assert input_value(response, "email") == "eishiro.oda@asm.example"
+    assert input_value(response, "enr_number") == "ENR0042M0"
+
+
+def test_vendor_without_request_gets_an_empty_enr_number(client, vendor):
+    client.force_login(vendor)
+    response = client.get(CONTACT_URL)
+    assert input_value(response, "name") == "Eishiro Oda"
+    assert input_value(response, "enr_number") == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["anonymous", "staff"])
+def test_nothing_is_filled_in_for_others(client, who):
+    if who == "staff":
+        client.force_login(agent(first_name="Camille", last_name="Roux"))
+    response = client.get(CONTACT_URL)
+    assert input_value(response, "name") == "" and input_value(response, "email") == ""
+
+
+def test_what_the_vendor_types_wins_over_the_prefill(client, vendor):
+    EnrolmentRequestFactory(account=vendor, number="ENR0042M0", sequence=42)
+    client.force_login(vendor)
+    response = client.post(
+        CONTACT_URL, {**VALID, "name": "Autre Personne", "email": "pas-une-adresse", "enr_number": ""}
+    )
+    assert response.status_code == 200  # invalid email: the form comes back with what was typed
+    assert input_value(response, "name") == "Autre Personne"
+    assert input_value(response, "enr_number") == ""
+    assert not SupportRequest.objects.exists()

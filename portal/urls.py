@@ -1,0 +1,15 @@
+from django.urls import path
+
+from portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("actualites/<int:pk>/", views.news_detail, name="news_detail"),
+    path("enrolement/", views.enrolments, name="enrolments"),
+    path("enrolement/<str:enr_number>/", views.enrolment_detail, name="enrolment_detail"),
+    path("demande-de-financement/", views.funding, name="funding"),
+    path("mon-compte/", views.account, name="account"),
+    path("aide/", views.help_page, name="help"),
+]

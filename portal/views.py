@@ -1,0 +1,105 @@
+"""The vendor's private portal (R-PRIV-1..3): only the signed-in vendor's own data, never cached."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from enrolment.models import EnrolmentRequest
+from portal.models import News
+
+# (key, label, URL name) of the main navigation (R-PRIV-1), in the guide's order.
+NAV_ITEMS = [
+    ("home", "Accueil", "portal:home"),
+    ("enrolments", "Enrôlement", "portal:enrolments"),
+    ("funding", "Demande de financement", "portal:funding"),
+    ("account", "Mon compte", "portal:account"),
+    ("help", "Besoin d'aide?", "portal:help"),
+]
+NEWS_ON_HOME = 10
+
+
+def vendor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in vendors only: anonymous visitors go to the login page, staff to the back office.
+
+    Every answer, redirections and 404 included, carries ``Cache-Control: no-store``.
+    """
+    protected = login_required(view, login_url="accounts:login")
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request.no_store = True
+        if request.user.is_authenticated and not request.user.is_vendor:
+            return redirect("admin:index")
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+def render_portal(request: HttpRequest, template: str, *, nav: str, context: dict | None = None) -> HttpResponse:
+    nav_items = [
+        {"label": label, "url": reverse(url_name), "current": key == nav} for key, label, url_name in NAV_ITEMS
+    ]
+    return render(request, template, {"nav_items": nav_items, "portal_home": reverse("portal:home"), **(context or {})})
+
+
+def own_requests(request: HttpRequest):
+    return EnrolmentRequest.objects.filter(account=request.user)
+
+
+@vendor_required
+def home(request: HttpRequest) -> HttpResponse:
+    news = News.objects.visible()[:NEWS_ON_HOME]
+    return render_portal(request, "portal/home.html", nav="home", context={"news_list": news})
+
+
+@vendor_required
+def news_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    news = get_object_or_404(News.objects.visible(), pk=pk)
+    return render_portal(request, "portal/news_detail.html", nav="home", context={"news": news})
+
+
+@vendor_required
+def enrolments(request: HttpRequest) -> HttpResponse:
+    requests = own_requests(request).only(
+        "number", "status", "submitted_at", "decided_at", "software_name", "software_version"
+    )
+    return render_portal(request, "portal/enrolments.html", nav="enrolments", context={"enrolments": requests})
+
+
+@vendor_required
+def enrolment_detail(request: HttpRequest, enr_number: str) -> HttpResponse:
+    # Looked up with the owner: another vendor's number answers 404, as an unknown one (R-PRIV-3).
+    enrolment = get_object_or_404(own_requests(request).prefetch_related("status_changes"), number=enr_number)
+    changes = list(enrolment.status_changes.all())
+    rejection_reason = next(
+        (change.comment for change in reversed(changes) if change.to_status == EnrolmentRequest.Status.REJECTED), ""
+    )
+    return render_portal(
+        request,
+        "portal/enrolment_detail.html",
+        nav="enrolments",
+        context={"enrolment": enrolment, "changes": changes, "rejection_reason": rejection_reason},
+    )
+
+
+@vendor_required
+def funding(request: HttpRequest) -> HttpResponse:
+    validated = (
+        own_requests(request).filter(status=EnrolmentRequest.Status.VALIDATED).values_list("number", flat=True).first()
+    )
+    return render_portal(request, "portal/funding.html", nav="funding", context={"validated_number": validated})
+
+
+@vendor_required
+def account(request: HttpRequest) -> HttpResponse:
+    return render_portal(request, "portal/account.html", nav="account")
+
+
+@vendor_required
+def help_page(request: HttpRequest) -> HttpResponse:
+    return render_portal(request, "portal/help.html", nav="help")

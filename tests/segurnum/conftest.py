@@ -1,0 +1,78 @@
+import os
+import secrets
+import socket
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+# The variables of the embedded default or of CI's second pass that must not leak into a
+# process started with a configuration of its own.
+INHERITED_CONFIGURATION = (
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "CACHE_URL",
+    "DJANGO_DEBUG",
+    "DJANGO_SECURE_SSL_REDIRECT",
+    # Set by the browser tests' conftest for the live server; never in production.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
+
+
+def random_secret_key(length: int = 60) -> str:
+    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a production process whose data all live under tmp_path."""
+    env = {key: value for key, value in os.environ.items() if key not in INHERITED_CONFIGURATION}
+    env.update(
+        DJANGO_ENV="production",
+        DJANGO_SECRET_KEY=random_secret_key(),
+        DJANGO_ALLOWED_HOSTS="segurnum.example.fr",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'segurnum.sqlite3'}",
+        SEGURNUM_VAR_DIR=str(tmp_path / "var"),
+        SEGURNUM_PRIVATE_STORAGE_ROOT=str(tmp_path / "private"),
+        DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    env.update(overrides)
+    return env
+
+
+def run_here(args, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run a command from the project's root, its output captured as text."""
+    return subprocess.run(
+        [str(arg) for arg in args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_reachable() -> bool:
+    try:
+        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def local_redis():
+    """The machine's Redis (CI starts it); skipped when absent, unless services are required."""
+    if not redis_reachable():
+        if os.environ.get("SEGURNUM_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"Redis est exigé sur {REDIS_HOST}:{REDIS_PORT} pour cette passe de tests.")
+        pytest.skip(f"pas de Redis sur {REDIS_HOST}:{REDIS_PORT}")
+    return f"redis://{REDIS_HOST}:{REDIS_PORT}"

@@ -1,0 +1,337 @@
+"""docker-compose.yml, the production shape, checked without a Docker engine: the file is parsed,
+then the commands it names (web, worker, beat and their health checks) are started here, from the
+project's virtualenv, with the same arguments."""
+
+import json
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.segurnum.conftest import BASE_DIR, VENV_BIN, free_port, production_env, run_here
+
+APP_SERVICES = ("web", "worker", "beat")
+REQUIRED_SECRETS = ("DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD")
+# What an operator puts in the .env file next to docker-compose.yml.
+OPERATOR_ENV = {
+    "DJANGO_SECRET_KEY": "cle-de-test-" + "k" * 50,
+    "POSTGRES_PASSWORD": "mot-de-passe-postgres",
+    "REDIS_PASSWORD": "mot-de-passe-redis",
+    "EMAIL_HOST": "smtp.example.fr",
+}
+REFERENCE = re.compile(r"\$\{[A-Z][A-Z0-9_]*(?::?[-?][^}]*)?\}")
+VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$|AUTH")
+URL_PASSWORD = re.compile(r"://[^:/@\s]*:(?P<password>[^@]*)@")
+
+
+class MissingVariable(Exception):
+    pass
+
+
+def interpolate(value, env):
+    """Compose's interpolation: $$, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}."""
+    if isinstance(value, dict):
+        return {key: interpolate(item, env) for key, item in value.items()}
+    if isinstance(value, list):
+        return [interpolate(item, env) for item in value]
+    if not isinstance(value, str):
+        return value
+
+    def replace(match):
+        if match.group(0) == "$$":
+            return "$"
+        name, op, arg = match.group("name", "op", "arg")
+        current = env.get(name)
+        if op in (":?", "?") and (current is None or (op == ":?" and current == "")):
+            raise MissingVariable(f"{name}: {arg}")
+        if op == ":-" and not current:
+            return arg
+        if op == "-" and current is None:
+            return arg
+        return current or ""
+
+    return VARIABLE.sub(replace, value)
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def compose(raw):
+    return interpolate(raw, OPERATOR_ENV)
+
+
+def command_of(service) -> list[str]:
+    command = service["command"]
+    return command if isinstance(command, list) else shlex.split(command)
+
+
+def healthcheck_of(service) -> list[str]:
+    return service["healthcheck"]["test"]
+
+
+def mounts(service) -> dict[str, str]:
+    """{container path: volume name}"""
+    return {volume.split(":")[1]: volume.split(":")[0] for volume in service.get("volumes", [])}
+
+
+# The file itself.
+
+
+def test_services_each_with_a_health_check(compose):
+    services = compose["services"]
+    assert {"postgres", "redis", *APP_SERVICES} <= set(services)
+    for name, service in services.items():
+        test = healthcheck_of(service)
+        assert test[0] in ("CMD", "CMD-SHELL"), name
+        assert service["healthcheck"]["interval"], name
+    assert "pg_isready" in " ".join(healthcheck_of(services["postgres"]))
+    assert healthcheck_of(services["redis"]) == ["CMD", "redis-cli", "ping"]
+    assert "http://127.0.0.1:8000/sante/" in " ".join(healthcheck_of(services["web"]))
+    assert "inspect ping -d celery@$HOSTNAME" in " ".join(healthcheck_of(services["worker"]))
+
+
+def test_app_services_start_after_healthy_postgres_and_redis(compose):
+    for name in APP_SERVICES:
+        service = compose["services"][name]
+        assert service["depends_on"] == {
+            "postgres": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+        }, name
+        env = service["environment"]
+        assert env["DJANGO_ENV"] == "production"
+        assert env["DATABASE_URL"].startswith("postgres://segurnum:") and "@postgres:5432/" in env["DATABASE_URL"]
+        assert env["CELERY_BROKER_URL"].endswith("@redis:6379/0")
+        assert env["CACHE_URL"].endswith("@redis:6379/1")
+
+
+def test_volumes(compose):
+    services = compose["services"]
+    assert mounts(services["postgres"])["/var/lib/postgresql/data"] == "postgres-data"
+    for name in APP_SERVICES:
+        root = services[name]["environment"]["SEGURNUM_PRIVATE_STORAGE_ROOT"]
+        assert mounts(services[name])[root] == "private-documents", name
+    web = services["web"]
+    assert mounts(web)[web["environment"]["DJANGO_STATIC_ROOT"]] == "static"
+    beat = services["beat"]
+    assert mounts(beat)[beat["environment"]["SEGURNUM_VAR_DIR"]] == "beat-state"
+    assert beat["environment"]["SEGURNUM_VAR_DIR"] in " ".join(command_of(beat))  # its schedule
+    declared = set(compose["volumes"])
+    used = {volume for service in services.values() for volume in mounts(service).values()}
+    assert used <= declared
+    assert {"postgres-data", "private-documents", "static"} <= declared
+
+
+def test_no_secret_written_in_the_file(raw):
+    for name, service in raw["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            value = str(value)
+            if SECRET_NAME.search(key):
+                assert REFERENCE.fullmatch(value), f"{name}.{key} n'est pas tiré de l'environnement"
+            for match in URL_PASSWORD.finditer(value):
+                assert REFERENCE.fullmatch(match.group("password")), f"{name}.{key} : mot de passe en clair"
+        command = command_of(service) if "command" in service else []
+        for option, argument in zip(command, command[1:], strict=False):
+            if option == "--requirepass":
+                assert REFERENCE.fullmatch(argument)
+
+
+@pytest.mark.parametrize("secret", REQUIRED_SECRETS)
+def test_compose_refuses_to_start_without_a_secret(raw, secret):
+    with pytest.raises(MissingVariable, match=secret):
+        interpolate(raw, {key: value for key, value in OPERATOR_ENV.items() if key != secret})
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (BASE_DIR / "Dockerfile").read_text()
+    logical = re.sub(r"\\\n\s*", " ", text)
+    lines = [line.strip() for line in logical.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [tuple(line.split(None, 1)) for line in lines]
+
+
+def test_dockerfile_agrees_with_compose(compose):
+    instructions = dockerfile_instructions()
+    (cmd,) = [json.loads(argument) for keyword, argument in instructions if keyword == "CMD"]
+    assert not [keyword for keyword, _ in instructions if keyword == "ENTRYPOINT"]
+    web = compose["services"]["web"]
+    assert command_of(web) == cmd  # the image starts as a web server, like compose's « web »
+    exposed = {argument for keyword, argument in instructions if keyword == "EXPOSE"}
+    assert {port.split(":")[-1] for port in web["ports"]} == exposed
+    image_env = {}
+    for keyword, argument in instructions:
+        if keyword == "ENV":
+            image_env.update(pair.split("=", 1) for pair in shlex.split(argument) if "=" in pair)
+    created = " ".join(argument for keyword, argument in instructions if keyword == "RUN" and "mkdir" in argument)
+    for name in ("SEGURNUM_PRIVATE_STORAGE_ROOT", "DJANGO_STATIC_ROOT", "SEGURNUM_VAR_DIR"):
+        assert image_env[name] == web["environment"][name]
+        assert image_env[name] in created  # the mount point exists and belongs to the service's user
+
+
+# The commands it names, here.
+
+
+def test_web_command_runs_migrations_and_collectstatic_then_gunicorn(compose):
+    command = command_of(compose["services"]["web"])
+    assert command[0] == "sh"
+    script = (BASE_DIR / command[1]).read_text()
+    steps = [line.strip() for line in script.splitlines() if line.strip().startswith(("python ", "exec "))]
+    assert steps[0] == "python manage.py migrate --noinput"
+    assert steps[1].startswith("python manage.py collectstatic --noinput")
+    assert steps[2].startswith("exec gunicorn segurnum.wsgi:application")
+    assert (VENV_BIN / "gunicorn").is_file()
+
+
+def test_gunicorn_loads_the_application(tmp_path):
+    result = run_here([VENV_BIN / "gunicorn", "--check-config", "segurnum.wsgi:application"], production_env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", ["worker", "beat"])
+def test_celery_commands_are_understood(compose, tmp_path, name):
+    service = compose["services"][name]
+    command = command_of(service)
+    assert command[:3] == ["celery", "-A", "segurnum"]
+    assert (VENV_BIN / "celery").is_file()
+    checks = [command]
+    if service["healthcheck"]["test"][0] == "CMD-SHELL":
+        checks.append(shlex.split(service["healthcheck"]["test"][1]))
+    for args in checks:
+        # An unknown option fails even with --help (click parses every option first).
+        result = run_here([VENV_BIN / args[0], *args[1:], "--help"], production_env(tmp_path))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Usage:" in result.stdout
+
+
+class Started:
+    """A service's command running here, stopped (SIGTERM, then SIGKILL) at the end of the test."""
+
+    def __init__(self, args, env, log: Path):
+        self.log = log
+        with log.open("w") as output:
+            self.process = subprocess.Popen(
+                args, cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def start():
+    started = []
+
+    def _start(args, env, log):
+        service = Started(args, env, log)
+        started.append(service)
+        return service
+
+    yield _start
+    for service in started:
+        service.stop()
+
+
+def wait_for(check, service: Started, timeout: float) -> subprocess.CompletedProcess:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result.returncode == 0:
+            return result
+        assert service.process.poll() is None, service.output()
+        assert time.monotonic() < deadline, service.output() + result.stdout + result.stderr
+        time.sleep(0.5)
+
+
+def run_healthcheck(test: list[str], env, replacements: dict[str, str]) -> subprocess.CompletedProcess:
+    kind, *args = test
+    args = [_replace(arg, replacements) for arg in args]
+    if kind == "CMD-SHELL":
+        args = ["sh", "-c", args[0]]
+    elif args[0] == "python":
+        args[0] = sys.executable
+    return run_here(args, env, timeout=30)
+
+
+def _replace(text: str, replacements: dict[str, str]) -> str:
+    for old, new in replacements.items():
+        text = text.replace(old, new)
+    return text
+
+
+def test_web_starts_and_passes_its_health_check(compose, tmp_path, start):
+    """The « web » command itself (migrate, collectstatic, gunicorn) with production settings; the
+    health check probes by IP over HTTP, as Docker does, and gets 200."""
+    web = compose["services"]["web"]
+    port = free_port()
+    env = production_env(tmp_path, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2")
+    service = start(command_of(web), env, tmp_path / "web.log")
+    wait_for(
+        lambda: run_healthcheck(healthcheck_of(web), env, {"127.0.0.1:8000": f"127.0.0.1:{port}"}),
+        service,
+        timeout=90,
+    )
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/sante/", timeout=10) as response:
+        assert json.load(response) == {
+            "status": "ok",
+            "checks": {"database": "ok", "broker": "eager", "storage": "ok"},
+        }
+    # Migrations ran, static files were collected, two gunicorn workers serve.
+    assert (tmp_path / "segurnum.sqlite3").stat().st_size > 100_000
+    assert any((tmp_path / "static").rglob("*.css"))
+    assert service.output().count("Booting worker") == 2
+
+
+def test_beat_starts_and_passes_its_health_check(compose, tmp_path, start):
+    beat = compose["services"]["beat"]
+    var_dir = beat["environment"]["SEGURNUM_VAR_DIR"]
+    replacements = {var_dir: str(tmp_path / "var")}
+    (tmp_path / "var").mkdir()
+    env = production_env(tmp_path)
+    command = [_replace(arg, replacements) for arg in command_of(beat)]
+    service = start(command, env, tmp_path / "beat.log")
+    wait_for(lambda: run_healthcheck(healthcheck_of(beat), env, replacements), service, timeout=60)
+    # A schedule file that has not been written for 10 minutes fails it.
+    for path in (tmp_path / "var").glob("celerybeat-schedule*"):
+        os.utime(path, (time.time() - 700, time.time() - 700))
+    assert run_healthcheck(healthcheck_of(beat), env, replacements).returncode == 1
+
+
+@pytest.mark.services
+def test_worker_starts_and_passes_its_health_check(compose, tmp_path, start, local_redis):
+    import redis
+
+    worker = compose["services"]["worker"]
+    broker_url = f"{local_redis}/13"
+    client = redis.Redis.from_url(broker_url)
+    keys_before = set(client.keys("*"))
+    env = production_env(tmp_path, CELERY_BROKER_URL=broker_url, HOSTNAME=socket.gethostname())
+    try:
+        service = start(command_of(worker), env, tmp_path / "worker.log")
+        result = wait_for(lambda: run_healthcheck(healthcheck_of(worker), env, {}), service, timeout=60)
+        assert "pong" in result.stdout
+        service.stop()
+        assert "celery@" in service.output()
+    finally:
+        new_keys = set(client.keys("*")) - keys_before
+        if new_keys:
+            client.delete(*new_keys)

@@ -4,9 +4,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 RUN apt-get update && apt-get install -y --no-install-recommends libmagic1 espeak-ng && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-# Dependencies first (pyproject.toml only), so that a code change does not reinstall them.
+# Dependencies first (pyproject.toml only), so that a code change does not reinstall them. The
+# extra "s3" lets the same image keep the documents in an S3-compatible bucket.
 COPY pyproject.toml ./
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir ".[s3]"
 COPY . .
 # The volumes' mount points exist in the image and belong to the user that runs the services, so
 # new named volumes start writable by it.

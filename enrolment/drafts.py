@@ -4,21 +4,24 @@ A file is judged as soon as it arrives and, when good, written under the private
 in a folder of its own wizard (``<draft key>/<uuid>.<ext>``), whatever happens to the other
 fields of the step. Only metadata goes into the session. Abandoned drafts are removed by
 « Quitter sans enregistrer » and by a periodic purge.
+
+Everything goes through the Storage API (save, open, exists, listdir, get_modified_time,
+delete), never a filesystem path: the same code runs on the filesystem default and on an
+S3-compatible bucket, where a "folder" is only a key prefix.
 """
 
 import logging
-import os
-import shutil
-import time
+import posixpath
 import uuid
-from pathlib import Path
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from enrolment.uploads import check_upload
-from segurnum.storage import draft_storage
+from segurnum.storage import draft_storage, storage_errors
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +39,7 @@ def save_draft_file(draft_key: str, uploaded_file) -> dict:
     name = f"{draft_key}/{uuid.uuid4().hex}.{checked.extension}"
     try:
         saved = storage.save(name, ContentFile(checked.content))
-    except OSError as error:
+    except storage_errors(storage) as error:
         logger.error("Écriture impossible d'une pièce en brouillon : %s", error)
         _remove_quietly(storage, name)
         raise ValidationError(STORAGE_ERROR, code="storage") from error
@@ -53,7 +56,7 @@ def _remove_quietly(storage, name: str) -> None:
     try:
         if storage.exists(name):
             storage.delete(name)
-    except OSError:
+    except storage_errors(storage):
         logger.warning("Suppression impossible du brouillon %s", name, exc_info=True)
 
 
@@ -66,26 +69,55 @@ def delete_draft(draft_key: str) -> None:
     """Remove every file of one wizard."""
     if not draft_key:
         return
-    folder = Path(draft_storage().path(str(uuid.UUID(draft_key))))
-    shutil.rmtree(folder, ignore_errors=True)
+    _remove_folder(draft_storage(), str(uuid.UUID(draft_key)))
 
 
 def purge_stale_drafts(max_age_hours: int | None = None) -> int:
-    """Remove draft folders untouched for longer than the allowed age (default 24 h)."""
+    """Remove draft folders untouched for longer than the allowed age (default 24 h).
+
+    A folder's age is that of its newest file. A folder without files exists only on the
+    filesystem (an object store has no empty prefix): its own time counts then.
+    """
     hours = settings.DRAFT_MAX_AGE_HOURS if max_age_hours is None else max_age_hours
-    root = Path(draft_storage().location)
-    if not root.exists():
-        return 0
-    limit = time.time() - hours * 3600
+    storage = draft_storage()
+    limit = timezone.now() - timedelta(hours=hours)
     removed = 0
-    for folder in root.iterdir():
-        if not folder.is_dir():
+    for folder in _listdir(storage, "")[0]:
+        try:
+            files = _listdir(storage, folder)[1]
+            names = [posixpath.join(folder, name) for name in files] or [folder]
+            newest = max(storage.get_modified_time(name) for name in names)
+        except storage_errors(storage):
+            logger.warning("Âge du brouillon %s illisible", folder, exc_info=True)
             continue
-        newest = max([folder.stat().st_mtime] + [p.stat().st_mtime for p in folder.iterdir()])
-        if newest < limit:
-            shutil.rmtree(folder, ignore_errors=True)
+        if newest < limit and _remove_folder(storage, folder):
             removed += 1
     return removed
+
+
+def _listdir(storage, path: str) -> tuple[list[str], list[str]]:
+    """(folders, files) directly under path; nothing when the path does not exist (yet)."""
+    try:
+        return storage.listdir(path)
+    except FileNotFoundError:
+        return [], []
+
+
+def _remove_folder(storage, folder: str) -> bool:
+    """Delete each file of a draft folder, then the folder itself where the storage has folders.
+
+    Never raises (False instead): a draft that could not be removed now goes at the next purge.
+    """
+    try:
+        for name in _listdir(storage, folder)[1]:
+            storage.delete(posixpath.join(folder, name))
+        # The filesystem removes the then empty directory; on an object store there is no such
+        # key and deleting it is a no-op.
+        storage.delete(folder)
+    except storage_errors(storage):
+        logger.warning("Suppression impossible du brouillon %s", folder, exc_info=True)
+        return False
+    return True
 
 
 def open_draft_file(meta: dict):
@@ -93,4 +125,4 @@ def open_draft_file(meta: dict):
 
 
 def draft_file_exists(meta: dict) -> bool:
-    return os.path.exists(draft_storage().path(meta["path"]))
+    return draft_storage().exists(meta["path"])

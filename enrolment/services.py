@@ -3,11 +3,13 @@
 import hashlib
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -72,6 +74,22 @@ def active_request_exists(*, referencing_number: str = "", siret: str = "") -> b
     if referencing_number:
         return requests.filter(referencing_number__iexact=referencing_number).exists()
     return requests.filter(siret=siret).exists()
+
+
+@contextmanager
+def submission_lock(submission_key: str | uuid.UUID) -> Iterator[None]:
+    """A transaction in which no other request holds the same submission key (SECURITY R5).
+
+    The wizard's final POST runs inside it, so a POST sent twice at once is handled one after
+    the other: the second one sees the request stored by the first. PostgreSQL: a transaction
+    advisory lock on the key's hash (two keys sharing a hash only wait for each other). SQLite
+    (the embedded default) begins its transactions IMMEDIATE, which already serialises writers.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"enrolment-submission:{submission_key}"])
+        yield
 
 
 def submit_enrolment(*, submission: EnrolmentSubmission) -> EnrolmentRequest:
@@ -172,19 +190,28 @@ def _copy_document(enrolment: EnrolmentRequest, kind: str, meta: dict) -> Enrolm
         size=len(content),
         sha256=digest,
     )
-    document.file.save("document", ContentFile(content), save=False)
-    document.save()
+    # The file is written, then its row: when either fails (disk full, database gone), the file
+    # goes too, also a partly written one, so that no file outlives its transaction.
+    name = document.file.field.generate_filename(document, "document")
+    saved = ""
+    try:
+        saved = document.file.storage.save(name, ContentFile(content), max_length=document.file.field.max_length)
+        document.file.name = saved
+        document.save()
+    except BaseException:
+        _remove_files([saved or name])
+        raise
     return document
 
 
 def _remove_files(names: list[str]) -> None:
-    from segurnum.storage import private_storage
+    from segurnum.storage import private_storage, storage_errors
 
     storage = private_storage()
     for name in names:
         try:
             storage.delete(name)
-        except OSError:
+        except storage_errors(storage):
             logger.warning("Pièce %s non supprimée après échec de l'enregistrement", name, exc_info=True)
 
 

@@ -9,6 +9,7 @@ their result is kept with the wizard's data (``lookups``).
 import logging
 import subprocess
 import uuid
+from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,10 @@ from enrolment.services import (
     EnrolmentRefused,
     EnrolmentSubmission,
     active_request_exists,
+    submission_lock,
     submit_enrolment,
 )
+from segurnum.storage import document_storage_errors
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +63,10 @@ DONE_SESSION_KEY = "enrolment_done"
 
 UNKNOWN_NUMBER = "Ce numéro de référencement est inconnu du registre de l'ANS : vérifiez votre saisie."
 UNKNOWN_SIRET = "Aucun établissement ne correspond à ce numéro de SIRET dans le répertoire des entreprises."
+SUBMIT_STORAGE_ERROR = (
+    "Votre demande n'a pas pu être enregistrée : ses pièces n'ont pas pu être conservées. "
+    "Veuillez réessayer dans quelques instants."
+)
 
 MODEL_DOCUMENTS = {
     "contrat-de-prestation": ("modele-contrat-de-prestation.pdf", "Modèle contrat de prestation"),
@@ -219,10 +226,18 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         return super().get(*args, **kwargs)
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        posted_key = self.request.POST.get("submission_key")
+        final = self.request.POST.get(f"{self.prefix}-current_step") == self.steps.last
+        # SECURITY R5: the final POST sent twice at once (a double click, a browser's retry) is
+        # handled one after the other; the second one finds the stored request and goes to the
+        # confirmation, before the captcha the first one used up is checked again.
+        with submission_lock(posted_key) if posted_key and final else nullcontext():
+            if posted_key and self.already_submitted(posted_key):
+                return redirect("enrolment:done")
+            return self.post_step(*args, **kwargs)
+
+    def post_step(self, *args: Any, **kwargs: Any) -> HttpResponse:
         request = self.request
-        posted_key = request.POST.get("submission_key")
-        if posted_key and self.already_submitted(posted_key):
-            return redirect("enrolment:done")
         posted_step = request.POST.get(f"{self.prefix}-current_step")
         if posted_step in self.get_form_list():
             self.storage.current_step = posted_step
@@ -363,11 +378,16 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
     # --- the end -----------------------------------------------------------------------------------
 
     def already_submitted(self, key: str) -> bool:
-        return key in self.request.session.get("enrolment_submitted_keys", []) or (
-            key == self.draft.get("key")
-            and EnrolmentRequest.objects.filter(submission_key=key).exists()
-            and self.remember_done(EnrolmentRequest.objects.get(submission_key=key))
-        )
+        if key in self.request.session.get("enrolment_submitted_keys", []):
+            return True
+        if key != self.draft.get("key"):
+            return False
+        enrolment = EnrolmentRequest.objects.filter(submission_key=key).first()
+        if enrolment is None:
+            return False
+        # Stored by another request of this session (sent at the same time): this draft is done.
+        self.storage.reset()
+        return self.remember_done(enrolment)
 
     def remember_done(self, enrolment: EnrolmentRequest) -> bool:
         session = self.request.session
@@ -400,6 +420,14 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             self.flash(refusal.step, refusal.field, refusal.message)
             self.storage.current_step = refusal.step
             return self.redirect_to_step(refusal.step)
+        except document_storage_errors():
+            # SECURITY G5: the documents could not be copied (disk full or unwritable, object
+            # store unreachable). Nothing
+            # was stored and the draft is intact: the vendor tries again from this page.
+            logger.exception("Demande non enregistrée : écriture des pièces impossible")
+            self.draft["captcha_ok"].pop("confirmation", None)
+            self.flash("confirmation", "", SUBMIT_STORAGE_ERROR)
+            return self.redirect_to_step("confirmation")
         self.storage.reset()
         self.remember_done(enrolment)
         return redirect("enrolment:done")

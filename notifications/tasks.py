@@ -3,6 +3,7 @@ import smtplib
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,20 +25,28 @@ RETRYABLE = (
 
 def _is_retryable(exc: Exception) -> bool:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return False
+        # A 4xx on RCPT (greylisting, mailbox busy) is temporary; a 5xx refuses for good.
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
     return isinstance(exc, RETRYABLE)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=10)
+def retry_countdown(retries: int) -> float:
+    """Seconds before retry number ``retries + 1``: EMAIL_RETRY_BACKOFF × 2ⁿ, 10 minutes at most."""
+    return min(600.0, settings.EMAIL_RETRY_BACKOFF * 2**retries)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def send_outbound_email(self, email_id: int) -> None:
     try:
         services.deliver(email_id)
     except Exception as exc:
-        if _is_retryable(exc) and self.request.retries < self.max_retries:
-            countdown = min(600, 2 ** (self.request.retries + 2))
-            raise self.retry(exc=exc, countdown=countdown) from exc
+        max_retries = settings.EMAIL_MAX_RETRIES
+        if _is_retryable(exc) and self.request.retries < max_retries:
+            countdown = retry_countdown(self.request.retries)
+            raise self.retry(exc=exc, countdown=countdown, max_retries=max_retries) from exc
         services.mark_failed(email_id, f"{type(exc).__name__}: {exc}")
         logger.error("Courriel %s en échec définitif : %s", email_id, exc)
 

@@ -1,4 +1,5 @@
 import logging
+import sys
 
 from django.http import HttpResponseServerError
 from django.shortcuts import redirect, render
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from public import services
 from public.forms import SupportRequestForm
 from public.models import FaqEntry
+from segurnum.middleware import database_unavailable, service_unavailable_response
 
 logger = logging.getLogger(__name__)
 
@@ -95,5 +97,9 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
+    # A database that is down, met by a middleware (the session loaded for request.user) rather
+    # than by the view, arrives here: it is a 503 too, with its French page (SECURITY G4).
+    if database_unavailable(sys.exc_info()[1]):
+        return service_unavailable_response()
     # No request context: the context processors may be what failed (database, session…).
     return HttpResponseServerError(get_template("500.html").render())

@@ -12,6 +12,13 @@ UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 NO_STORE_PREFIXES = ("/enrolement/", "/admin/", "/espace/", "/connexion/")
 
 
+def database_unavailable(exception: BaseException | None) -> bool:
+    """The error says the database cannot be reached (down, restarting, connection cut)."""
+    return isinstance(exception, UNAVAILABLE_ERRORS) or (
+        isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
+    )
+
+
 def service_unavailable_response() -> HttpResponse:
     # Rendered without a request context: nothing here may touch the database.
     body = render_to_string("503.html")
@@ -24,8 +31,10 @@ def service_unavailable_response() -> HttpResponse:
 class ServiceUnavailableMiddleware:
     """A database that is down gives a clean French page (503), never a traceback.
 
-    It sits outside the session middleware so that a session that cannot be saved is caught
-    too; the user's earlier steps stay in the session store for when it comes back.
+    It sits outside the session middleware; the user's earlier steps stay in the session store
+    for when the database comes back. An error raised by a middleware (the session loaded for
+    ``request.user``) never reaches it: Django turns it into a 500 at that middleware, and the
+    500 handler (``public.views.server_error``) answers 503 for these errors too.
     """
 
     def __init__(self, get_response):
@@ -39,9 +48,7 @@ class ServiceUnavailableMiddleware:
             return service_unavailable_response()
 
     def process_exception(self, request, exception):
-        if isinstance(exception, UNAVAILABLE_ERRORS) or (
-            isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
-        ):
+        if database_unavailable(exception):
             logger.exception("Base de données indisponible pendant %s %s", request.method, request.path)
             return service_unavailable_response()
         return None

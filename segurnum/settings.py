@@ -184,6 +184,8 @@ STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
 PRIVATE_STORAGE_ROOT = Path(env("SEGURNUM_PRIVATE_STORAGE_ROOT", str(VAR_DIR / "private")))
+# "private" and "drafts" move to an S3-compatible bucket with SEGURNUM_STORAGE_BACKEND=s3 (see the
+# « Production shape » block at the end).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
@@ -334,8 +336,50 @@ if CACHE_URL:
         }
     }
 
+# Private documents and drafts (README « Stockage des pièces »). "filesystem", the default, keeps
+# them under PRIVATE_STORAGE_ROOT: several web servers then share it as a volume (NFS…). "s3"
+# puts them in a private bucket of an S3-compatible object store (AWS, OVH, Scaleway, MinIO), in
+# two prefixes, documents/ and drafts/. The keys are never in this module: django-storages and
+# boto3 read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment. No URL is ever
+# given out (PrivateS3Storage.url() refuses), so querystring_auth only guards against a leak.
+STORAGE_BACKEND = env("SEGURNUM_STORAGE_BACKEND", "filesystem").strip().lower()
+if STORAGE_BACKEND == "s3":
+    S3_BUCKET = env("SEGURNUM_S3_BUCKET")
+    if not S3_BUCKET:
+        raise ImproperlyConfigured("SEGURNUM_S3_BUCKET doit être défini avec SEGURNUM_STORAGE_BACKEND=s3.")
+    S3_SSE = env("SEGURNUM_S3_SSE")
+    S3_OPTIONS = {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": env("SEGURNUM_S3_ENDPOINT_URL") or None,
+        "region_name": env("SEGURNUM_S3_REGION") or None,
+        # "path" for MinIO and other providers without per-bucket host names.
+        "addressing_style": env("SEGURNUM_S3_ADDRESSING_STYLE") or None,
+        # None: the objects follow the bucket's own (private) policy; "private" for providers that
+        # want an explicit ACL.
+        "default_acl": env("SEGURNUM_S3_DEFAULT_ACL") or None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+        # Server-side encryption of every object written, e.g. "AES256" (SSE-S3) or "aws:kms".
+        "object_parameters": {"ServerSideEncryption": S3_SSE} if S3_SSE else {},
+    }
+    for alias, location in (("private", "documents"), ("drafts", "drafts")):
+        STORAGES[alias] = {
+            "BACKEND": "segurnum.storage.PrivateS3Storage",
+            "OPTIONS": {**S3_OPTIONS, "location": location},
+        }
+elif STORAGE_BACKEND != "filesystem":
+    raise ImproperlyConfigured("SEGURNUM_STORAGE_BACKEND vaut « filesystem » (par défaut) ou « s3 ».")
+
 if PRODUCTION:
     # __Host- prefix (SECURITY S4): browsers keep these cookies only if Secure, without Domain,
     # with Path=/ (the defaults here), so no sibling domain can set or overwrite them.
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+
+# Retries of the outbox's mail (SECURITY G2): the n-th retry waits BACKOFF × 2ⁿ seconds (at most
+# 10 minutes); after MAX_RETRIES the row is « Échec » until an agent clicks « Renvoyer ».
+EMAIL_RETRY_BACKOFF = float(env("SEGURNUM_EMAIL_RETRY_BACKOFF", "4"))
+EMAIL_MAX_RETRIES = int(env("SEGURNUM_EMAIL_MAX_RETRIES", "10"))
+# A task taken by a worker that dies (kill -9, lost machine) goes back to the queue once this many
+# seconds have passed without acknowledgement (SECURITY G3); keep it above the longest retry wait.
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = int(env("SEGURNUM_BROKER_VISIBILITY_TIMEOUT", "3600"))

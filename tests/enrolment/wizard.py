@@ -148,16 +148,28 @@ class Wizard:
             data["vat_exemption_proof"] = files.pdf("attestation non assujettissement.pdf")
         return self.post("vat", data)
 
-    def confirm(self, *, wrong_captcha: bool = False, accept: bool = True, follow: bool = True):
+    def confirmation_data(self, *, wrong_captcha: bool = False, accept: bool = True) -> tuple[dict, dict]:
+        """The final step's fields and its extra values (captcha answer, submission key), read
+        from the page as a browser would see them."""
         page = self.get("confirmation")
         extra = captcha_answer(page.content.decode(), "confirmation", wrong=wrong_captcha)
         data = {"accept_terms": "on", "accept_penal_code": "on", "accept_sincerity": "on"} if accept else {}
         key = re.search(r'name="submission_key" value="([0-9a-f-]+)"', page.content.decode()).group(1)
-        return self.post("confirmation", data, extra={**extra, "submission_key": key}, follow=follow)
+        return data, {**extra, "submission_key": key}
 
-    def complete(self, number: str = GUIDE_NUMBER, siret: str = GUIDE_SIRET, *, vat: str = "ht_0", **applicant):
+    def confirm(self, *, wrong_captcha: bool = False, accept: bool = True, follow: bool = True):
+        data, extra = self.confirmation_data(wrong_captcha=wrong_captcha, accept=accept)
+        return self.post("confirmation", data, extra=extra, follow=follow)
+
+    def until_confirmation(
+        self, number: str = GUIDE_NUMBER, siret: str = GUIDE_SIRET, *, vat: str = "ht_0", **applicant
+    ) -> None:
+        """Steps 1 to 4 with the guide's data: the wizard then stands on « Confirmation »."""
         self.referencing(number)
         self.applicant(siret, **applicant)
         self.bank()
         self.vat(vat, proof=vat == "ht_0")
+
+    def complete(self, number: str = GUIDE_NUMBER, siret: str = GUIDE_SIRET, *, vat: str = "ht_0", **applicant):
+        self.until_confirmation(number, siret, vat=vat, **applicant)
         return self.confirm()

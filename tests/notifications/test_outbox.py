@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.models import OutboundEmail
-from notifications.tasks import requeue_pending_emails, send_outbound_email
+from notifications.tasks import requeue_pending_emails, retry_countdown, send_outbound_email
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +133,40 @@ def test_broker_down_does_not_hang_nor_lose_the_row(settings):
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.PENDING
     assert elapsed < 3  # the confirmation page does not wait on the broker
+
+
+def test_temporary_refusal_of_the_recipient_is_retried(mailoutbox, monkeypatch):
+    """451 on RCPT (greylisting) is temporary, unlike 550: the mail leaves on a later attempt."""
+    email = queue()
+    real_send = services.EmailMultiAlternatives.send
+    calls = {"n": 0}
+
+    def greylist_once(self, fail_silently=False):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise smtplib.SMTPRecipientsRefused({"vendeur@example.fr": (451, b"Greylisted, try again later")})
+        return real_send(self, fail_silently)
+
+    monkeypatch.setattr(services.EmailMultiAlternatives, "send", greylist_once)
+    send_outbound_email.apply(args=[email.pk])
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.SENT and email.attempts == 2
+    assert len(mailoutbox) == 1
+
+
+def test_backoff_and_number_of_retries_follow_the_settings(settings, monkeypatch):
+    settings.EMAIL_RETRY_BACKOFF = 1
+    assert [retry_countdown(n) for n in range(4)] == [1, 2, 4, 8]
+    settings.EMAIL_RETRY_BACKOFF = 4  # the default: 4 s, 8 s, 16 s… at most 10 minutes
+    assert [retry_countdown(n) for n in (0, 1, 2, 20)] == [4, 8, 16, 600]
+
+    settings.EMAIL_MAX_RETRIES = 2
+    email = queue()
+
+    def down(self, fail_silently=False):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(services.EmailMultiAlternatives, "send", down)
+    send_outbound_email.apply(args=[email.pk])
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.FAILED and email.attempts == 3  # 1 + 2 retries

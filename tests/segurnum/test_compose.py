@@ -134,6 +134,58 @@ def test_volumes(compose):
     assert {"postgres-data", "private-documents", "static"} <= declared
 
 
+STORAGE_SETTINGS = (
+    "import django, json; django.setup(); from django.conf import settings; "
+    "print(json.dumps({alias: settings.STORAGES[alias] for alias in ('private', 'drafts')}))"
+)
+
+
+def storages_of(service, tmp_path) -> dict:
+    """STORAGES as a process of this service reads them from its compose environment."""
+    storage_env = {
+        key: value
+        for key, value in service["environment"].items()
+        if key.startswith(("SEGURNUM_STORAGE", "SEGURNUM_S3_", "AWS_"))
+    }
+    result = run_here([VENV_BIN / "python", "-c", STORAGE_SETTINGS], production_env(tmp_path, **storage_env))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_storage_is_the_volume_by_default_and_the_bucket_when_the_env_file_says_s3(raw, tmp_path):
+    default = interpolate(raw, OPERATOR_ENV)["services"]
+    s3 = interpolate(
+        raw,
+        {
+            **OPERATOR_ENV,
+            "SEGURNUM_STORAGE_BACKEND": "s3",
+            "SEGURNUM_S3_BUCKET": "segurnum-pieces",
+            "SEGURNUM_S3_ENDPOINT_URL": "https://s3.gra.io.cloud.ovh.net",
+            "SEGURNUM_S3_REGION": "gra",
+            "SEGURNUM_S3_SSE": "AES256",
+            "AWS_ACCESS_KEY_ID": "cle-operateur",
+            "AWS_SECRET_ACCESS_KEY": "secret-operateur",
+        },
+    )["services"]
+    for name in APP_SERVICES:
+        on_disk = storages_of(default[name], tmp_path)
+        assert {entry["BACKEND"] for entry in on_disk.values()} == {"segurnum.storage.PrivateFileSystemStorage"}, name
+        environment = s3[name]["environment"]
+        assert (environment["AWS_ACCESS_KEY_ID"], environment["AWS_SECRET_ACCESS_KEY"]) == (
+            "cle-operateur",
+            "secret-operateur",
+        ), name
+        in_bucket = storages_of(s3[name], tmp_path)
+        for alias, prefix in (("private", "documents"), ("drafts", "drafts")):
+            assert in_bucket[alias]["BACKEND"] == "segurnum.storage.PrivateS3Storage", name
+            options = in_bucket[alias]["OPTIONS"]
+            assert options["bucket_name"] == "segurnum-pieces"
+            assert options["endpoint_url"] == "https://s3.gra.io.cloud.ovh.net"
+            assert options["region_name"] == "gra"
+            assert options["location"] == prefix
+            assert options["object_parameters"] == {"ServerSideEncryption": "AES256"}
+
+
 def test_no_secret_written_in_the_file(raw):
     for name, service in raw["services"].items():
         for key, value in (service.get("environment") or {}).items():

@@ -7,6 +7,7 @@ decide, never an IntegrityError shown as a 500.
 
 import re
 import uuid
+from html import escape
 
 import pytest
 from django.conf import settings
@@ -132,3 +133,36 @@ def test_final_post_sent_twice_in_parallel_gives_one_request(postgresql, client)
     # Whichever request saved the session last, the draft is done: a new wizard starts afresh
     # instead of showing the recap of the stored request.
     assert client.get(step_url("confirmation")).url == step_url("referencing")
+
+
+def test_two_vendors_submitting_the_same_number_at_once_over_http(postgresql):
+    """Two vendors, each in their own browser, click « Terminer » for the same software at the
+    same instant: one gets the ENR number, the other the referencing step with the French
+    « déjà » message at the field and what they typed kept — never a 500."""
+    load_registries()
+    wizards = [Wizard(Client()), Wizard(Client())]
+    for wizard in wizards:
+        wizard.until_confirmation()
+    finals = [wizard.confirmation_data() for wizard in wizards]
+
+    together = run_together(
+        2,
+        lambda index: wizards[index].post("confirmation", finals[index][0], extra=finals[index][1], follow=False),
+    )
+
+    assert together.errors == []
+    assert sorted(response.status_code for response in together.results) == [302, 302]
+    targets = sorted(response.url for response in together.results)
+    assert targets == sorted([reverse("enrolment:done"), step_url("referencing")])
+    enrolment = EnrolmentRequest.objects.get()
+    assert acknowledgements() == 1
+    for wizard, response in zip(wizards, together.results, strict=True):
+        page = wizard.client.get(response.url)
+        assert page.status_code == 200
+        html = page.content.decode()
+        if response.url == reverse("enrolment:done"):
+            assert enrolment.number in html
+        else:
+            assert escape(ALREADY_ENROLLED_NUMBER) in html
+            assert f'value="{enrolment.referencing_number}"' in html
+            assert enrolment.number not in html

@@ -422,8 +422,8 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             return self.redirect_to_step(refusal.step)
         except document_storage_errors():
             # SECURITY G5: the documents could not be copied (disk full or unwritable, object
-            # store unreachable). Nothing
-            # was stored and the draft is intact: the vendor tries again from this page.
+            # store unreachable). Nothing was stored and the draft is intact: the vendor tries
+            # again from this page.
             logger.exception("Demande non enregistrée : écriture des pièces impossible")
             self.draft["captcha_ok"].pop("confirmation", None)
             self.flash("confirmation", "", SUBMIT_STORAGE_ERROR)

@@ -212,15 +212,22 @@ def _user_from_uid(uidb64: str) -> User | None:
     return User.objects.filter(pk=pk, is_active=True, is_staff=False).first()
 
 
-def _no_referrer(response):
-    # The token must not leak to another site through the Referer header (A6).
-    response["Referrer-Policy"] = "no-referrer"
+def _recovery_page(response, *, policy: str = "same-origin"):
+    """No address of these pages reaches another site through the Referer header (A6), and no
+    cache keeps them. ``same-origin``, not ``no-referrer``, on pages that carry a form: under
+    ``no-referrer`` Chromium posts the form with ``Origin: null``, which the CSRF check refuses
+    (A11). Only the mailed link itself, whose address holds the token, sends no Referer at all."""
+    response["Referrer-Policy"] = policy
     response["Cache-Control"] = "no-store"
     return response
 
 
 def _invalid_link(request):
-    return _no_referrer(render(request, "accounts/reset_invalid.html", status=400))
+    return _recovery_page(render(request, "accounts/reset_invalid.html", status=400))
+
+
+def _recovery_locked(request, user: User):
+    return _recovery_page(render(request, "accounts/reset_locked.html", {"locked_until": user.recovery_locked_until}))
 
 
 def _session_token_valid(request, user: User | None, uidb64: str) -> bool:
@@ -241,7 +248,7 @@ def reset_link(request, uidb64: str, token: str):
         return _invalid_link(request)
     request.session[SESSION_RESET_TOKEN] = {"uid": uidb64, "token": token}
     request.session.pop(SESSION_RESET_ANSWERED, None)
-    return _no_referrer(redirect("accounts:reset_question", uidb64=uidb64))
+    return _recovery_page(redirect("accounts:reset_question", uidb64=uidb64), policy="no-referrer")
 
 
 @sensitive_post_parameters("answer")
@@ -255,24 +262,22 @@ def reset_question(request, uidb64: str):
         return _invalid_link(request)
     if not user.has_secret_question:
         request.session[SESSION_RESET_ANSWERED] = uidb64
-        return _no_referrer(redirect("accounts:reset_password", uidb64=uidb64))
+        return _recovery_page(redirect("accounts:reset_password", uidb64=uidb64))
     if services.recovery_locked(user):
-        return _no_referrer(render(request, "accounts/reset_locked.html", {"locked_until": user.recovery_locked_until}))
+        return _recovery_locked(request, user)
     if request.method == "POST":
         form = forms.SecretAnswerForm(request.POST)
         if form.is_valid():
             if services.check_secret_answer(user=user, answer=form.cleaned_data["answer"]):
                 request.session[SESSION_RESET_ANSWERED] = uidb64
-                return _no_referrer(redirect("accounts:reset_password", uidb64=uidb64))
+                return _recovery_page(redirect("accounts:reset_password", uidb64=uidb64))
             if services.recovery_locked(user):
-                return _no_referrer(
-                    render(request, "accounts/reset_locked.html", {"locked_until": user.recovery_locked_until})
-                )
+                return _recovery_locked(request, user)
             form.add_error("answer", "La réponse ne correspond pas à celle enregistrée.")
     else:
         form = forms.SecretAnswerForm()
     form.fields["answer"].help_text = f"Votre question secrète : {user.secret_question}"
-    return _no_referrer(render(request, "accounts/reset_question.html", {"form": form, "account": user}))
+    return _recovery_page(render(request, "accounts/reset_question.html", {"form": form, "account": user}))
 
 
 @sensitive_post_parameters("new_password1", "new_password2")
@@ -292,8 +297,8 @@ def reset_password(request, uidb64: str):
             messages.success(
                 request, "Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe."
             )
-            return _no_referrer(redirect("accounts:login"))
+            return _recovery_page(redirect("accounts:login"))
     else:
         form = forms.SetPasswordForm(user)
     context = {"form": form, "account": user, "rules": _password_rules()}
-    return _no_referrer(render(request, "accounts/reset_password.html", context))
+    return _recovery_page(render(request, "accounts/reset_password.html", context))

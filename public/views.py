@@ -96,6 +96,17 @@ def page_not_found(request, exception):
     return render(request, "404.html", status=404)
 
 
+def permission_denied(request, exception):
+    return render(request, "403.html", status=403)
+
+
+def csrf_failure(request, reason: str = ""):
+    """A form refused by the CSRF check (expired page, cookies blocked, another site): a French
+    page in the portal's shell instead of Django's English one (SECURITY A11)."""
+    logger.warning("Formulaire refusé (CSRF) sur %s : %s", request.path, reason)
+    return render(request, "403.html", {"csrf_failure": True}, status=403)
+
+
 def server_error(request):
     # A database that is down, met by a middleware (the session loaded for request.user) rather
     # than by the view, arrives here: it is a 503 too, with its French page (SECURITY G4).

@@ -217,6 +217,8 @@ SESSION_ABSOLUTE_TIMEOUT = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# A refused form gets a French page in the portal's shell (SECURITY A11).
+CSRF_FAILURE_VIEW = "public.views.csrf_failure"
 
 # Registries (enrolment/registries/).
 COMPANY_REGISTRY_BACKEND = env("COMPANY_REGISTRY_BACKEND", "enrolment.registries.companies.FixtureCompanyRegistry")

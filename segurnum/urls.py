@@ -18,5 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler403 = "public.views.permission_denied"
 handler404 = "public.views.page_not_found"
 handler500 = "public.views.server_error"

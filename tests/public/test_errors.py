@@ -75,3 +75,32 @@ def test_database_down_shows_the_503_page(monkeypatch):
 
     assert response.status_code == 503
     assert "Service momentanément indisponible" in page_text(response.content.decode())
+
+
+@pytest.mark.django_db
+def test_a_form_refused_by_the_csrf_check_gets_the_french_403_in_the_portal_shell():
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/connexion/identifiant-oublie/", {"email": "marie@editeur.fr"})
+
+    assert response.status_code == 403
+    content = response.content.decode()
+    text = page_text(content)
+    assert "Accès refusé" in text and "Erreur 403" in text
+    assert "sa session de sécurité a expiré" in text
+    assert "CSRF" not in text and "Forbidden" not in text
+    assert "<main" in content and 'role="banner"' in content and 'role="contentinfo"' in content
+    assert 'href="/"' in content
+
+
+@pytest.mark.django_db
+def test_a_page_refused_to_a_signed_in_person_gets_the_french_403(client):
+    from tests.factories import support_user
+
+    client.force_login(support_user())
+    response = client.get("/admin/enrolment/enrolmentrequest/")
+
+    assert response.status_code == 403
+    text = page_text(response.content.decode())
+    assert "Accès refusé" in text
+    assert "Vous n'avez pas le droit d'accéder à cette page." in text

@@ -353,7 +353,7 @@ def test_health_probe_writes_and_deletes_in_the_bucket(on_s3, s3_client, client,
     settings.CELERY_BROKER_URL = ""
     response = client.get("/sante/")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "eager", "storage": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "eager", "storage": "ok", "antivirus": "disabled"}
     assert keys(s3_client, on_s3) == []
 
 
@@ -366,7 +366,7 @@ def test_health_gives_503_when_the_bucket_does_not_exist(
     assert response.status_code == 503
     assert response.json() == {
         "status": "degraded",
-        "checks": {"database": "ok", "broker": "eager", "storage": "error"},
+        "checks": {"database": "ok", "broker": "eager", "storage": "error", "antivirus": "disabled"},
     }
     assert_no_exception_text(response)
     assert "NoSuchBucket" not in response.content.decode()

@@ -360,6 +360,13 @@ class DecryptingReader(io.RawIOBase):
             self._position += count
         return filled
 
+    def readall(self) -> bytes:
+        # One buffer of the remaining size (io's default reads 8 KiB at a time).
+        buffer = bytearray(max(0, self.size - self._position))
+        filled = self.readinto(buffer)
+        self.readinto(bytearray(1))  # at the end: authenticates the last segment if not done yet
+        return bytes(buffer) if filled == len(buffer) else bytes(buffer[:filled])
+
     def verify(self) -> None:
         """Authenticate every segment (a full read, nothing kept), then rewind."""
         for index in range(self._count):

@@ -13,7 +13,6 @@ this file.
 import io
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 from PIL import Image, PngImagePlugin
 
 from tests import files
+from tests.segurnum.conftest import stop_process_group
 
 SIGNATURES = Path(__file__).resolve().parent / "clamav" / "segurnum-test.ndb"
 SIGNATURE_NAME = "Segurnum.Test.EICAR-1.UNOFFICIAL"
@@ -94,13 +94,8 @@ class ClamdServer:
             return False
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process_group(self.process)
         assert not self.answers()
 
     def remove(self) -> None:

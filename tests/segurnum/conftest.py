@@ -1,5 +1,6 @@
 import os
 import secrets
+import signal
 import socket
 import string
 import subprocess
@@ -62,6 +63,18 @@ def run_here(args, env: dict[str, str], timeout: float = 60) -> subprocess.Compl
     return subprocess.run(
         [str(arg) for arg in args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def stop_process_group(process: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM to a process started with ``start_new_session`` and its children, SIGKILL after
+    ``grace`` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 def free_port() -> int:

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
-from tests.segurnum.conftest import BASE_DIR, VENV_BIN, free_port, production_env, run_here
+from tests.segurnum.conftest import BASE_DIR, VENV_BIN, free_port, production_env, run_here, stop_process_group
 
 APP_SERVICES = ("web", "worker", "beat")
 REQUIRED_SECRETS = (
@@ -326,13 +325,7 @@ class Started:
         return self.log.read_text(errors="replace")
 
     def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process)
 
 
 @pytest.fixture

@@ -488,7 +488,7 @@ def _check_pdf(data: bytes) -> None:
 
 
 def scan(data: bytes) -> None:
-    """The antivirus's verdict on these bytes as a ValidationError (SECURITY F12, fault 6): a
+    """The antivirus's verdict on these bytes as a ValidationError (SECURITY F12, G6): a
     dangerous file is refused for good, an antivirus that cannot answer refuses too (fail
     closed), with « réessayez »."""
     try:

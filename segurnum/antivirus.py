@@ -1,4 +1,4 @@
-"""Antivirus scan of what vendors send, by a ClamAV daemon (SECURITY F12, F12b, fault 6).
+"""Antivirus scan of what vendors send, by a ClamAV daemon (SECURITY F12, F12b, G6).
 
 A small client of clamd's ``INSTREAM`` command (clamd(8)): the bytes are sent in chunks, each
 prefixed by its length as a 4-byte big-endian integer, then a zero-length chunk; clamd answers

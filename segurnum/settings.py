@@ -394,7 +394,7 @@ EMAIL_MAX_RETRIES = int(env("SEGURNUM_EMAIL_MAX_RETRIES", "10"))
 # seconds have passed without acknowledgement (SECURITY G3); keep it above the longest retry wait.
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = int(env("SEGURNUM_BROKER_VISIBILITY_TIMEOUT", "3600"))
 
-# Antivirus (SECURITY F12, F12b, fault 6): every upload is scanned by a ClamAV daemon
+# Antivirus (SECURITY F12, F12b, G6): every upload is scanned by a ClamAV daemon
 # (segurnum/antivirus.py) at unix:///path or tcp://host:port. Production fails closed: by default
 # Debian's clamav-daemon socket, and an empty address refuses to start; an unreachable daemon
 # refuses uploads (« réessayez »). The embedded default scans nothing unless an address is given,

@@ -84,7 +84,7 @@ def clamd(settings, clamd_server):
 
 @pytest.fixture
 def private_clamd(settings):
-    """A clamd of this test's own, which the test may stop (SECURITY G, fault 6)."""
+    """A clamd of this test's own, which the test may stop (SECURITY G6)."""
     require_clamd()
     server = ClamdServer().start()
     settings.CLAMD_ADDRESS = server.address

@@ -1,4 +1,4 @@
-"""The antivirus as a vendor meets it in Chromium (SECURITY F12, F12b, fault 6): a file carrying
+"""The antivirus as a vendor meets it in Chromium (SECURITY F12, F12b, G6): a file carrying
 the EICAR test string is refused at its field; while clamd is stopped a file is refused with
 « réessayez » and everything typed stays; once clamd is back, the same step goes through."""
 

@@ -1,4 +1,4 @@
-"""Every upload is scanned by clamd (SECURITY F12, F12b, fault 6): check_upload() on the bytes as
+"""Every upload is scanned by clamd (SECURITY F12, F12b, G6): check_upload() on the bytes as
 sent, then the wizard as a vendor sees it: the refusal at its field, every typed value kept, and
 nothing stored for a refused file."""
 

@@ -1,5 +1,5 @@
 """The production shape over HTTP (gunicorn with the production settings, PostgreSQL): uploads are
-scanned by clamd and refused when it cannot answer (SECURITY F12, F12b, fault 6); what is stored,
+scanned by clamd and refused when it cannot answer (SECURITY F12, F12b, G6); what is stored,
 in the database and on the disk, is encrypted (P2, P5)."""
 
 import html

@@ -1,4 +1,4 @@
-"""segurnum/antivirus.py against a real clamd (SECURITY F12, F12b, fault 6): the INSTREAM client, its
+"""segurnum/antivirus.py against a real clamd (SECURITY F12, F12b, G6): the INSTREAM client, its
 two failures (infected, unavailable), its time bounds, and the settings that keep production closed."""
 
 import io

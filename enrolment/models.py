@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from segurnum.fields import EncryptedTextField, KeyedHashField
 from segurnum.storage import private_storage
 
 
@@ -122,8 +123,11 @@ class EnrolmentRequest(models.Model):
         "qualité du tiers déclarant", max_length=20, choices=ThirdPartyQuality.choices, blank=True
     )
 
-    # Coordonnées bancaires
-    iban = models.CharField("IBAN", max_length=34)
+    # Coordonnées bancaires. The IBAN is encrypted in the database (SECURITY P2, P5) and found
+    # by its keyed hash (selectors.requests_with_iban); agents see it whole, support and the
+    # vendor masked (masked_iban).
+    iban = EncryptedTextField("IBAN")
+    iban_hash = KeyedHashField("empreinte de l'IBAN", source="iban")
     bic = models.CharField("BIC", max_length=11)
     account_holder = models.CharField("titulaire", max_length=250)
     bank_domiciliation = models.CharField("domiciliation", max_length=250)
@@ -155,6 +159,7 @@ class EnrolmentRequest(models.Model):
             models.Index(fields=["status", "submitted_at"], name="enrolment_status_submitted"),
             models.Index(fields=["siret"], name="enrolment_siret"),
             models.Index(fields=["vat_rate", "submitted_at"], name="enrolment_vat_submitted"),
+            models.Index(fields=["iban_hash"], name="enrolment_iban_hash"),
         ]
         permissions = [
             ("validate_enrolmentrequest", "Peut valider une demande d'enrôlement"),

@@ -23,3 +23,17 @@ def exact_condition(query: str) -> Q | None:
     if EMAIL_RE.match(query):
         return Q(representative_email__iexact=query) | Q(depositor_email__iexact=query)
     return None
+
+
+IBAN_RE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
+
+
+def iban_condition(query: str) -> Q | None:
+    """A whole IBAN, as typed (blanks, any case), matched on the keyed hash of the encrypted
+    column (SECURITY P5); None when the text is not shaped like an IBAN."""
+    from segurnum.encryption import search_hash
+
+    compact = "".join((query or "").split()).upper()
+    if not IBAN_RE.match(compact):
+        return None
+    return Q(iban_hash=search_hash(compact))

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from enrolment import drafts
@@ -22,6 +23,7 @@ from enrolment.models import (
     StatusChange,
 )
 from notifications.services import queue_email
+from segurnum import encryption
 
 logger = logging.getLogger(__name__)
 
@@ -324,3 +326,47 @@ def reject_enrolment(*, enrolment: EnrolmentRequest, by, reason: str) -> Enrolme
         )
     logger.info("Demande %s rejetée par %s", enrolment.number, by)
     return enrolment
+
+
+# --- Encryption at rest (SECURITY P5) ----------------------------------------------------------
+
+ROTATION_BATCH = 500
+
+
+def rotate_iban_encryption() -> dict[str, int]:
+    """Bring every stored IBAN under the newest key and its hash under the current search key
+    (manage.py rotate_keys). Returns {"rotated": n, "current": n, "failed": n}. Rows are read as stored (the
+    token, through a Cast that skips decryption) and rewritten only when needed, in batches. A
+    row that no configured key opens is counted as "failed" and logged, never rewritten."""
+    stored = EnrolmentRequest.objects.annotate(token=Cast("iban", output_field=TextField()))
+    rows = stored.order_by("pk").values_list("pk", "token", "iban_hash")
+    counts = {"rotated": 0, "current": 0, "failed": 0}
+    batch: list[tuple[int, str]] = []
+    for pk, token, stored_hash in rows.iterator(chunk_size=ROTATION_BATCH):
+        try:
+            iban = encryption.decrypt_text(token) if token else ""
+        except encryption.UndecryptableValue:
+            logger.error("IBAN de la demande %s illisible avec les clés configurées", pk)
+            counts["failed"] += 1
+            continue
+        if (not token or encryption.is_token_current(token)) and stored_hash == (
+            encryption.search_hash(iban) if iban else ""
+        ):
+            counts["current"] += 1
+            continue
+        batch.append((pk, iban))
+        if len(batch) >= ROTATION_BATCH:
+            counts["rotated"] += _rewrite_ibans(batch)
+            batch = []
+    counts["rotated"] += _rewrite_ibans(batch)
+    return counts
+
+
+def _rewrite_ibans(batch: list[tuple[int, str]]) -> int:
+    with transaction.atomic():
+        for pk, iban in batch:
+            # update() goes through the field's get_db_prep_save: encrypted under the newest key.
+            EnrolmentRequest.objects.filter(pk=pk).update(
+                iban=iban, iban_hash=encryption.search_hash(iban) if iban else ""
+            )
+    return len(batch)

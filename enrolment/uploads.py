@@ -1,11 +1,12 @@
-"""The single place that judges an uploaded document (R-WIZ-9, SECURITY F1-F3, F5-F9).
+"""The single place that judges an uploaded document (R-WIZ-9, SECURITY F1-F3, F5-F9, F12).
 
 `check_upload()` reads the file once (never more than the size limit plus one byte), decides
-its type from the bytes (never from the client's Content-Type), and returns the exact bytes to
-store: images are decoded and re-encoded so that metadata (EXIF, GPS, ICC, text chunks) and
-anything hidden after the image data are dropped; PDFs are kept byte for byte but refused when
-they carry active content. Every refusal is a `ValidationError` with a French message shown next
-to the field and a stable `code` for tests and logs.
+its type from the bytes (never from the client's Content-Type), has the antivirus scan the bytes
+exactly as the vendor sent them, and returns the exact bytes to store: images are decoded and
+re-encoded so that metadata (EXIF, GPS, ICC, text chunks) and anything hidden after the image
+data are dropped; PDFs are kept byte for byte but refused when they carry active content. Every
+refusal is a `ValidationError` with a French message shown next to the field and a stable `code`
+for tests and logs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import logging
 import re
 import struct
 import unicodedata
@@ -26,6 +28,10 @@ import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from PIL import Image, ImageOps
+
+from segurnum import antivirus
+
+logger = logging.getLogger(__name__)
 
 ALLOWED_HINT = "Fichier de type .png, .jpg, .jpeg ou .pdf. Taille maximum : 4 Mo"
 ALLOWED_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "pdf"})
@@ -48,6 +54,14 @@ MESSAGES = {
         "Le PDF utilise un encodage interne que nous ne pouvons pas vérifier. Enregistrez-le "
         "à nouveau au format PDF (par exemple « Imprimer » puis « Enregistrer au format PDF ») "
         "et réessayez."
+    ),
+    "infected": (
+        "Ce fichier a été détecté comme dangereux par notre antivirus (virus ou logiciel malveillant) et ne peut "
+        "pas être accepté. Vérifiez-le avec votre propre antivirus ou joignez un autre fichier."
+    ),
+    "antivirus_unavailable": (
+        "Le fichier n'a pas pu être analysé par notre antivirus, momentanément indisponible : réessayez dans "
+        "quelques minutes. Les autres informations saisies sont conservées."
     ),
 }
 
@@ -473,6 +487,22 @@ def _check_pdf(data: bytes) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def scan(data: bytes) -> None:
+    """The antivirus's verdict on these bytes as a ValidationError (SECURITY F12, G6): a
+    dangerous file is refused for good, an antivirus that cannot answer refuses too (fail
+    closed), with « réessayez »."""
+    try:
+        antivirus.scan_bytes(data)
+    except antivirus.FileInfected as infected:
+        logger.warning(
+            "Pièce refusée par l'antivirus : %s (sha256 %s)", infected.signature, hashlib.sha256(data).hexdigest()
+        )
+        raise _error("infected") from infected
+    except antivirus.AntivirusUnavailable as unavailable:
+        logger.error("Pièce refusée faute d'analyse antivirus : %s", unavailable)
+        raise _error("antivirus_unavailable") from unavailable
+
+
 def check_upload(uploaded_file) -> CheckedUpload:
     """Judge an uploaded document and return what to store, or raise a French ValidationError."""
     max_bytes = int(settings.UPLOAD_MAX_BYTES)
@@ -497,6 +527,10 @@ def check_upload(uploaded_file) -> CheckedUpload:
     kind = _detect_kind(data)
     if claimed not in kind.extensions:
         raise _error("mismatch", extension=claimed, kind=kind.label)
+
+    # The bytes as sent, before any re-encoding: a signature hidden in an image's metadata or
+    # after its end would otherwise vanish from what is scanned, not from what the vendor sent.
+    scan(data)
 
     if kind is _PDF:
         _check_pdf(data)

@@ -4,16 +4,21 @@ It answers from a middleware placed first in MIDDLEWARE, before SecurityMiddlewa
 redirect and before any ALLOWED_HOSTS check: a load balancer probes each web server by its IP
 address, over plain HTTP. Nothing on this path calls ``request.get_host()``.
 
-Three checks, each bounded in time:
+Four checks, each bounded in time:
 
 - database: ``SELECT 1`` (PostgreSQL: 2 s statement timeout; the connection itself is bounded
   by ``connect_timeout``, see settings);
 - broker: a connection to CELERY_BROKER_URL, one quick retry, 2 s; "eager" without a broker
   (the embedded default, where tasks run in the web process);
-- storage: a small file written then deleted in the private document storage.
+- storage: a small file written then deleted in the private document storage (encrypted, as
+  every document: the keys are checked too);
+- antivirus: clamd's PING (segurnum/antivirus.py); "disabled" in the embedded default.
 
-200 when every check passes, 503 otherwise. The body is JSON and never carries an exception's
-text: the details go to the log.
+503 when the database, the broker or the storage fails: this web server cannot serve. The
+antivirus does not take a server out of the load balancer (clamd is shared: every server would go
+at once, and only uploads need it, which are refused meanwhile with « réessayez »): it makes the
+status "degraded" with a 200, for the monitoring to alert on. The body is JSON and never carries
+an exception's text: the details go to the log.
 """
 
 import logging
@@ -26,11 +31,15 @@ from django.db import connections, transaction
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
 
+from segurnum import antivirus
+
 logger = logging.getLogger(__name__)
 
 HEALTH_PATHS = frozenset({"/sante/", "/sante"})
 TIMEOUT_SECONDS = 2
-OK, ERROR, EAGER = "ok", "error", "eager"
+OK, ERROR, EAGER, DISABLED = "ok", "error", "eager", "disabled"
+# A failure of these takes this web server out of the load balancer's rotation.
+CRITICAL = ("database", "broker", "storage")
 
 
 def check_database() -> str:
@@ -90,7 +99,12 @@ def check_storage() -> str:
 
 def run_checks() -> dict[str, str]:
     checks = {}
-    for name, check in (("database", check_database), ("broker", check_broker), ("storage", check_storage)):
+    for name, check in (
+        ("database", check_database),
+        ("broker", check_broker),
+        ("storage", check_storage),
+        ("antivirus", antivirus.health),
+    ):
         started = time.monotonic()
         checks[name] = check()
         logger.debug("Santé : %s → %s en %.3f s", name, checks[name], time.monotonic() - started)
@@ -104,9 +118,10 @@ def health_response(request) -> HttpResponse:
         response["Cache-Control"] = "no-store"
         return response
     checks = run_checks()
-    healthy = all(value in (OK, EAGER) for value in checks.values())
+    serving = all(checks[name] in (OK, EAGER) for name in CRITICAL)
+    healthy = all(value in (OK, EAGER, DISABLED) for value in checks.values())
     response = JsonResponse(
-        {"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if serving else 503
     )
     response["Cache-Control"] = "no-store"
     if request.method == "HEAD":

@@ -7,12 +7,15 @@ in the README (DATABASE_URL, CELERY_BROKER_URL, EMAIL_*, DJANGO_SECRET_KEY…).
 """
 
 import os
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from segurnum.encryption import EncryptionConfigurationError, check_keys, local_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -65,6 +68,8 @@ INSTALLED_APPS = [
     "support",
     "portal",
     "axes",
+    # Project-wide checks and commands (antivirus, keys: manage.py rotate_keys).
+    "segurnum",
 ]
 
 MIDDLEWARE = [
@@ -349,7 +354,12 @@ if STORAGE_BACKEND == "s3":
     S3_BUCKET = env("SEGURNUM_S3_BUCKET")
     if not S3_BUCKET:
         raise ImproperlyConfigured("SEGURNUM_S3_BUCKET doit être défini avec SEGURNUM_STORAGE_BACKEND=s3.")
-    S3_SSE = env("SEGURNUM_S3_SSE")
+    # Server-side encryption of every object written (SECURITY P5): AES256 (SSE-S3) by default in
+    # production, "aws:kms" for a KMS key, "bucket" to rely on the bucket's own default encryption
+    # (providers that refuse the header).
+    S3_SSE = env("SEGURNUM_S3_SSE") or ("AES256" if PRODUCTION else "")
+    if S3_SSE.lower() == "bucket":
+        S3_SSE = ""
     S3_OPTIONS = {
         "bucket_name": S3_BUCKET,
         "endpoint_url": env("SEGURNUM_S3_ENDPOINT_URL") or None,
@@ -385,3 +395,42 @@ EMAIL_MAX_RETRIES = int(env("SEGURNUM_EMAIL_MAX_RETRIES", "10"))
 # A task taken by a worker that dies (kill -9, lost machine) goes back to the queue once this many
 # seconds have passed without acknowledgement (SECURITY G3); keep it above the longest retry wait.
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = int(env("SEGURNUM_BROKER_VISIBILITY_TIMEOUT", "3600"))
+
+# Antivirus (SECURITY F12, F12b, G6): every upload is scanned by a ClamAV daemon
+# (segurnum/antivirus.py) at unix:///path or tcp://host:port. Production fails closed: by default
+# Debian's clamav-daemon socket, and an empty address refuses to start; an unreachable daemon
+# refuses uploads (« réessayez »). The embedded default scans nothing unless an address is given,
+# and says so (manage.py check, and the log at every file).
+CLAMD_ADDRESS = env("SEGURNUM_CLAMD_ADDRESS", "unix:///run/clamav/clamd.ctl" if PRODUCTION else "").strip()
+if CLAMD_ADDRESS and not re.fullmatch(r"(unix://)?/\S+|(tcp://)?\S+:\d+", CLAMD_ADDRESS):
+    raise ImproperlyConfigured("SEGURNUM_CLAMD_ADDRESS : unix:///chemin/du/socket ou tcp://hôte:port attendu.")
+if PRODUCTION and not CLAMD_ADDRESS:
+    raise ImproperlyConfigured(
+        "SEGURNUM_CLAMD_ADDRESS ne peut pas être vide en production : les pièces seraient acceptées sans analyse."
+    )
+CLAMD_CONNECT_TIMEOUT = float(env("SEGURNUM_CLAMD_CONNECT_TIMEOUT", "2"))
+CLAMD_TIMEOUT = float(env("SEGURNUM_CLAMD_TIMEOUT", "15"))
+
+# Encryption at rest (SECURITY P2, P5; segurnum/encryption.py): keys outside the database. The
+# first of ENCRYPTION_KEYS encrypts (IBANs, documents' data keys), all of them decrypt; the
+# search hash key makes an exact IBAN findable. Production refuses to start without them; the
+# embedded default generates its own under var/keys/ on first use (never committed).
+ENCRYPTION_KEYS = env_list("SEGURNUM_ENCRYPTION_KEYS")
+SEARCH_HASH_KEY = env("SEGURNUM_SEARCH_HASH_KEY").strip()
+if not ENCRYPTION_KEYS or not SEARCH_HASH_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "SEGURNUM_ENCRYPTION_KEYS et SEGURNUM_SEARCH_HASH_KEY doivent être définis en production "
+            "(README, « Clés de chiffrement »)."
+        )
+    _local_encryption_keys, _local_search_key = local_keys(VAR_DIR / "keys")
+    ENCRYPTION_KEYS = ENCRYPTION_KEYS or _local_encryption_keys
+    SEARCH_HASH_KEY = SEARCH_HASH_KEY or _local_search_key
+_key_variables = {"SEGURNUM_ENCRYPTION_KEYS": ENCRYPTION_KEYS, "SEGURNUM_SEARCH_HASH_KEY": [SEARCH_HASH_KEY]}
+for _variable, _keys in _key_variables.items():
+    try:
+        check_keys(_keys)
+    except EncryptionConfigurationError as error:
+        raise ImproperlyConfigured(f"{_variable} : {error}") from error
+if SEARCH_HASH_KEY in ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("SEGURNUM_SEARCH_HASH_KEY doit être une clé distincte des clés de chiffrement.")

@@ -4,6 +4,7 @@ import re
 import uuid
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from enrolment import drafts
@@ -17,6 +18,8 @@ from enrolment.services import (
     submit_enrolment,
 )
 from notifications.models import OutboundEmail
+from segurnum.encryption import UnreadableDocument
+from segurnum.storage import draft_storage
 from tests import files
 from tests.enrolment.wizard import GUIDE_IBAN, GUIDE_NUMBER, GUIDE_SIRET, Wizard, load_registries
 
@@ -132,9 +135,22 @@ def test_draft_files_are_removed_once_stored(_isolated_storage, django_capture_o
 
 
 def test_a_tampered_draft_file_is_refused(_isolated_storage):
+    """A file put in place of a draft on the disk cannot even be decrypted (SECURITY P5)."""
     data = submission()
     path = _isolated_storage / "drafts" / data.documents["referencing_certificate"]["path"]
     path.write_bytes(files.pdf_bytes("autre contenu"))
+    with pytest.raises(UnreadableDocument, match="altérée"):
+        submit_enrolment(submission=data)
+    assert EnrolmentRequest.objects.count() == 0
+    assert stored_documents(_isolated_storage) == []
+
+
+def test_a_draft_replaced_through_the_storage_is_refused(_isolated_storage):
+    """Encrypted with the right key but not the file received: its digest gives it away."""
+    data = submission()
+    name = data.documents["referencing_certificate"]["path"]
+    draft_storage().delete(name)
+    assert draft_storage().save(name, ContentFile(files.pdf_bytes("autre contenu"))) == name
     with pytest.raises(ValueError, match="altérée"):
         submit_enrolment(submission=data)
     assert EnrolmentRequest.objects.count() == 0

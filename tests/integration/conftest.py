@@ -27,6 +27,7 @@ import pytest
 from django.conf import settings
 
 from notifications.models import OutboundEmail
+from tests.antivirus import ClamdServer
 from tests.enrolment.wizard import load_registries
 from tests.integration.portal_http import PortalClient
 from tests.integration.relay import Relay
@@ -242,9 +243,12 @@ class PrivateRedis:
         assert not _reachable("127.0.0.1", self.port)
 
 
-def stack_env(tmp_path: Path, *, database_url: str, broker_url: str, relay: Relay, **overrides: str) -> dict[str, str]:
+def stack_env(
+    tmp_path: Path, *, database_url: str, broker_url: str, relay: Relay, clamd: ClamdServer, **overrides: str
+) -> dict[str, str]:
     """The environment shared by gunicorn and the worker: production settings, this test database,
-    this broker, the relay as SMTP server; short retries (1 s, 2 s, 4 s, then « Échec »)."""
+    this broker, the relay as SMTP server, the tests' clamd as antivirus; short retries (1 s, 2 s,
+    4 s, then « Échec »)."""
     return production_env(
         tmp_path,
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
@@ -258,6 +262,7 @@ def stack_env(tmp_path: Path, *, database_url: str, broker_url: str, relay: Rela
         EMAIL_TIMEOUT="10",
         SEGURNUM_EMAIL_RETRY_BACKOFF="1",
         SEGURNUM_EMAIL_MAX_RETRIES="3",
+        SEGURNUM_CLAMD_ADDRESS=clamd.address,
         **overrides,
     )
 
@@ -331,11 +336,11 @@ class Stack:
 
 
 @pytest.fixture(scope="package")
-def stack(tmp_path_factory, test_database_url, stack_broker, relay):
+def stack(tmp_path_factory, test_database_url, stack_broker, relay, clamd_server):
     """gunicorn and a worker on Redis database 10, for the tests that keep the broker up."""
     tmp_path = tmp_path_factory.mktemp("stack")
     processes = Processes(tmp_path)
-    env = stack_env(tmp_path, database_url=test_database_url, broker_url=stack_broker, relay=relay)
+    env = stack_env(tmp_path, database_url=test_database_url, broker_url=stack_broker, relay=relay, clamd=clamd_server)
     try:
         yield Stack(env, processes.web(env), processes.worker(env), Path(env["SEGURNUM_PRIVATE_STORAGE_ROOT"]))
     finally:

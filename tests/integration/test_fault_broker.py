@@ -18,10 +18,12 @@ from tests.integration.test_enrolment_mail import ENR
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-def test_broker_stopped_during_the_final_submit(processes, tmp_path, test_database_url, relay, registries):
+def test_broker_stopped_during_the_final_submit(
+    processes, tmp_path, test_database_url, relay, registries, clamd_server
+):
     broker = PrivateRedis(processes)
     broker.start()
-    env = stack_env(tmp_path, database_url=test_database_url, broker_url=broker.url, relay=relay)
+    env = stack_env(tmp_path, database_url=test_database_url, broker_url=broker.url, relay=relay, clamd=clamd_server)
     web = processes.web(env, name="gunicorn-courtier")
     processes.worker(env, name="worker-courtier")
     client = web.client()

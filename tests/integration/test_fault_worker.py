@@ -16,13 +16,14 @@ VISIBILITY_TIMEOUT = 4
 
 
 def test_worker_killed_while_sending_redelivers_and_one_mail_leaves(
-    processes, tmp_path, test_database_url, spare_broker, relay, transactional_db
+    processes, tmp_path, test_database_url, spare_broker, relay, transactional_db, clamd_server
 ):
     env = stack_env(
         tmp_path,
         database_url=test_database_url,
         broker_url=spare_broker,
         relay=relay,
+        clamd=clamd_server,
         SEGURNUM_BROKER_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
     )
     killed = processes.worker(env, name="worker-tue")

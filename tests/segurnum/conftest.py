@@ -1,12 +1,16 @@
 import os
 import secrets
+import signal
 import socket
 import string
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+
+from tests import keys
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -21,6 +25,9 @@ INHERITED_CONFIGURATION = (
     "DJANGO_SECURE_SSL_REDIRECT",
     # Set by the browser tests' conftest for the live server; never in production.
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "SEGURNUM_CLAMD_ADDRESS",
+    "SEGURNUM_ENCRYPTION_KEYS",
+    "SEGURNUM_SEARCH_HASH_KEY",
 )
 
 
@@ -30,7 +37,8 @@ def random_secret_key(length: int = 60) -> str:
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    """The environment of a production process whose data all live under tmp_path."""
+    """The environment of a production process whose data all live under tmp_path. Its antivirus
+    is production's default address (Debian's socket) unless SEGURNUM_CLAMD_ADDRESS is given."""
     env = {key: value for key, value in os.environ.items() if key not in INHERITED_CONFIGURATION}
     env.update(
         DJANGO_ENV="production",
@@ -40,6 +48,9 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         SEGURNUM_VAR_DIR=str(tmp_path / "var"),
         SEGURNUM_PRIVATE_STORAGE_ROOT=str(tmp_path / "private"),
         DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+        # The test session's keys: the test process reads what these processes write.
+        SEGURNUM_ENCRYPTION_KEYS=keys.ENCRYPTION_KEY,
+        SEGURNUM_SEARCH_HASH_KEY=keys.SEARCH_HASH_KEY,
         PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         PYTHONDONTWRITEBYTECODE="1",
     )
@@ -52,6 +63,18 @@ def run_here(args, env: dict[str, str], timeout: float = 60) -> subprocess.Compl
     return subprocess.run(
         [str(arg) for arg in args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def stop_process_group(process: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM to a process started with ``start_new_session`` and its children, SIGKILL after
+    ``grace`` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 def free_port() -> int:
@@ -76,3 +99,41 @@ def local_redis():
             pytest.fail(f"Redis est exigé sur {REDIS_HOST}:{REDIS_PORT} pour cette passe de tests.")
         pytest.skip(f"pas de Redis sur {REDIS_HOST}:{REDIS_PORT}")
     return f"redis://{REDIS_HOST}:{REDIS_PORT}"
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP server that accepts connections and reads, but never answers (a hung daemon)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    accepted = []
+
+    def serve():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            accepted.append(connection)
+            connection.settimeout(0.1)
+            threading.Thread(target=drain, args=(connection,), daemon=True).start()
+
+    def drain(connection):
+        while not stop.is_set():
+            try:
+                if not connection.recv(65536):
+                    return
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join(timeout=5)
+    for connection in accepted:
+        connection.close()
+    server.close()

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -16,21 +15,30 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 
-from tests.segurnum.conftest import BASE_DIR, VENV_BIN, free_port, production_env, run_here
+from tests.segurnum.conftest import BASE_DIR, VENV_BIN, free_port, production_env, run_here, stop_process_group
 
 APP_SERVICES = ("web", "worker", "beat")
-REQUIRED_SECRETS = ("DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD")
+REQUIRED_SECRETS = (
+    "DJANGO_SECRET_KEY",
+    "POSTGRES_PASSWORD",
+    "REDIS_PASSWORD",
+    "SEGURNUM_ENCRYPTION_KEYS",
+    "SEGURNUM_SEARCH_HASH_KEY",
+)
 # What an operator puts in the .env file next to docker-compose.yml.
 OPERATOR_ENV = {
     "DJANGO_SECRET_KEY": "cle-de-test-" + "k" * 50,
     "POSTGRES_PASSWORD": "mot-de-passe-postgres",
     "REDIS_PASSWORD": "mot-de-passe-redis",
     "EMAIL_HOST": "smtp.example.fr",
+    "SEGURNUM_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
+    "SEGURNUM_SEARCH_HASH_KEY": Fernet.generate_key().decode(),
 }
 REFERENCE = re.compile(r"\$\{[A-Z][A-Z0-9_]*(?::?[-?][^}]*)?\}")
 VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
-SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$|AUTH")
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEYS?$|AUTH")
 URL_PASSWORD = re.compile(r"://[^:/@\s]*:(?P<password>[^@]*)@")
 
 
@@ -92,7 +100,7 @@ def mounts(service) -> dict[str, str]:
 
 def test_services_each_with_a_health_check(compose):
     services = compose["services"]
-    assert {"postgres", "redis", *APP_SERVICES} <= set(services)
+    assert {"postgres", "redis", "clamav", *APP_SERVICES} <= set(services)
     for name, service in services.items():
         test = healthcheck_of(service)
         assert test[0] in ("CMD", "CMD-SHELL"), name
@@ -101,6 +109,18 @@ def test_services_each_with_a_health_check(compose):
     assert healthcheck_of(services["redis"]) == ["CMD", "redis-cli", "ping"]
     assert "http://127.0.0.1:8000/sante/" in " ".join(healthcheck_of(services["web"]))
     assert "inspect ping -d celery@$HOSTNAME" in " ".join(healthcheck_of(services["worker"]))
+    # The official image's own check (clamd answers PING); the first start downloads the signatures.
+    assert healthcheck_of(services["clamav"]) == ["CMD", "clamdcheck.sh"]
+    assert services["clamav"]["healthcheck"]["start_period"] == "6m"
+
+
+def test_clamav_service_keeps_its_signatures_and_stays_internal(compose):
+    clamav = compose["services"]["clamav"]
+    assert clamav["image"].startswith("clamav/clamav:")
+    assert mounts(clamav)["/var/lib/clamav"] == "clamav-signatures"  # freshclam's updates survive a restart
+    assert "ports" not in clamav  # clamd has no authentication: reachable inside the compose network only
+    # A scanned stream may be as large as the largest archive the portal takes (500 MiB).
+    assert clamav["environment"]["CLAMD_CONF_StreamMaxLength"] == "520M"
 
 
 def test_app_services_start_after_healthy_postgres_and_redis(compose):
@@ -109,12 +129,14 @@ def test_app_services_start_after_healthy_postgres_and_redis(compose):
         assert service["depends_on"] == {
             "postgres": {"condition": "service_healthy"},
             "redis": {"condition": "service_healthy"},
+            "clamav": {"condition": "service_healthy"},
         }, name
         env = service["environment"]
         assert env["DJANGO_ENV"] == "production"
         assert env["DATABASE_URL"].startswith("postgres://segurnum:") and "@postgres:5432/" in env["DATABASE_URL"]
         assert env["CELERY_BROKER_URL"].endswith("@redis:6379/0")
         assert env["CACHE_URL"].endswith("@redis:6379/1")
+        assert env["SEGURNUM_CLAMD_ADDRESS"] == "tcp://clamav:3310"
 
 
 def test_volumes(compose):
@@ -131,7 +153,7 @@ def test_volumes(compose):
     declared = set(compose["volumes"])
     used = {volume for service in services.values() for volume in mounts(service).values()}
     assert used <= declared
-    assert {"postgres-data", "private-documents", "static"} <= declared
+    assert {"postgres-data", "private-documents", "static", "clamav-signatures"} <= declared
 
 
 STORAGE_SETTINGS = (
@@ -184,6 +206,29 @@ def test_storage_is_the_volume_by_default_and_the_bucket_when_the_env_file_says_
             assert options["region_name"] == "gra"
             assert options["location"] == prefix
             assert options["object_parameters"] == {"ServerSideEncryption": "AES256"}
+
+
+SECURITY_SETTINGS = (
+    "import django, json; django.setup(); from django.conf import settings; "
+    "print(json.dumps([settings.CLAMD_ADDRESS, settings.ENCRYPTION_KEYS, settings.SEARCH_HASH_KEY, "
+    "settings.STORAGES['private']['BACKEND']]))"
+)
+
+
+def test_app_services_scan_through_clamav_and_encrypt_with_the_operators_keys(compose, tmp_path):
+    """Every app service starts on the production settings with the antivirus and the keys the
+    compose file gives it (from the operator's .env file)."""
+    for name in APP_SERVICES:
+        environment = compose["services"][name]["environment"]
+        wanted = ("SEGURNUM_CLAMD_ADDRESS", "SEGURNUM_ENCRYPTION_KEYS", "SEGURNUM_SEARCH_HASH_KEY")
+        env = production_env(tmp_path, **{key: environment[key] for key in wanted})
+        result = run_here([VENV_BIN / "python", "-c", SECURITY_SETTINGS], env)
+        assert result.returncode == 0, result.stderr
+        address, keys, search_key, backend = json.loads(result.stdout)
+        assert address == "tcp://clamav:3310"
+        assert keys == OPERATOR_ENV["SEGURNUM_ENCRYPTION_KEYS"].split(",")
+        assert search_key == OPERATOR_ENV["SEGURNUM_SEARCH_HASH_KEY"]
+        assert backend == "segurnum.storage.PrivateFileSystemStorage"  # the encrypting one
 
 
 def test_no_secret_written_in_the_file(raw):
@@ -280,13 +325,7 @@ class Started:
         return self.log.read_text(errors="replace")
 
     def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process)
 
 
 @pytest.fixture
@@ -330,12 +369,17 @@ def _replace(text: str, replacements: dict[str, str]) -> str:
     return text
 
 
-def test_web_starts_and_passes_its_health_check(compose, tmp_path, start):
+def test_web_starts_and_passes_its_health_check(compose, tmp_path, start, clamd_server):
     """The « web » command itself (migrate, collectstatic, gunicorn) with production settings; the
     health check probes by IP over HTTP, as Docker does, and gets 200."""
     web = compose["services"]["web"]
     port = free_port()
-    env = production_env(tmp_path, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2")
+    env = production_env(
+        tmp_path,
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS="2",
+        SEGURNUM_CLAMD_ADDRESS=clamd_server.address,
+    )
     service = start(command_of(web), env, tmp_path / "web.log")
     wait_for(
         lambda: run_healthcheck(healthcheck_of(web), env, {"127.0.0.1:8000": f"127.0.0.1:{port}"}),
@@ -345,7 +389,7 @@ def test_web_starts_and_passes_its_health_check(compose, tmp_path, start):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/sante/", timeout=10) as response:
         assert json.load(response) == {
             "status": "ok",
-            "checks": {"database": "ok", "broker": "eager", "storage": "ok"},
+            "checks": {"database": "ok", "broker": "eager", "storage": "ok", "antivirus": "ok"},
         }
     # Migrations ran, static files were collected, two gunicorn workers serve.
     assert (tmp_path / "segurnum.sqlite3").stat().st_size > 100_000

@@ -32,7 +32,7 @@ def test_everything_ok_gives_200_and_cleans_its_probe(client, no_broker, _isolat
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "broker": "eager", "storage": "ok"},
+        "checks": {"database": "ok", "broker": "eager", "storage": "ok", "antivirus": "disabled"},
     }
     assert response["Content-Type"] == "application/json"
     assert response["Cache-Control"] == "no-store"
@@ -64,7 +64,7 @@ def test_broker_on_a_closed_port_gives_503_within_seconds(client, settings, capl
     assert response.status_code == 503
     assert response.json() == {
         "status": "degraded",
-        "checks": {"database": "ok", "broker": "error", "storage": "ok"},
+        "checks": {"database": "ok", "broker": "error", "storage": "ok", "antivirus": "disabled"},
     }
     assert response["Cache-Control"] == "no-store"
     assert elapsed < 5
@@ -88,7 +88,7 @@ def test_unwritable_storage_gives_503(client, settings, no_broker, tmp_path, cap
     assert response.status_code == 503
     assert response.json() == {
         "status": "degraded",
-        "checks": {"database": "ok", "broker": "eager", "storage": "error"},
+        "checks": {"database": "ok", "broker": "eager", "storage": "error", "antivirus": "disabled"},
     }
     assert_no_exception_text(response)
     assert "stockage privé inutilisable" in caplog.text
@@ -104,7 +104,7 @@ def test_database_error_gives_503(client, no_broker, monkeypatch, caplog):
     assert response.status_code == 503
     assert response.json() == {
         "status": "degraded",
-        "checks": {"database": "error", "broker": "eager", "storage": "ok"},
+        "checks": {"database": "error", "broker": "eager", "storage": "ok", "antivirus": "disabled"},
     }
     assert "mot-de-passe-interne" not in response.content.decode()
     assert "mot-de-passe-interne" in caplog.text
@@ -131,3 +131,39 @@ def test_answers_an_unknown_host_over_http_in_production(client, settings, no_br
     assert response.status_code == 200
     assert "Location" not in response
     assert response.json()["status"] == "ok"
+
+
+# --- the antivirus: reported, never a reason to leave the load balancer ------------------------
+
+
+def test_antivirus_answering_is_ok(client, no_broker, clamd):
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "broker": "eager", "storage": "ok", "antivirus": "ok"},
+    }
+
+
+def test_antivirus_down_is_degraded_but_the_server_still_serves(client, no_broker, private_clamd, caplog):
+    """clamd is shared: taking every web server out because of it would stop the whole portal,
+    when only uploads need it (and they are refused meanwhile). 200, « degraded », logged."""
+    private_clamd.stop()
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "checks": {"database": "ok", "broker": "eager", "storage": "ok", "antivirus": "error"},
+    }
+    assert_no_exception_text(response)
+    assert "antivirus (clamd) injoignable" in caplog.text
+
+
+def test_a_hung_antivirus_answers_within_seconds(client, settings, no_broker, silent_server):
+    settings.CLAMD_ADDRESS = f"tcp://127.0.0.1:{silent_server}"
+    settings.CLAMD_TIMEOUT = 60  # uploads may wait that long; the probe never does
+    started = time.monotonic()
+    response = client.get(URL)
+    assert time.monotonic() - started < 4
+    assert response.status_code == 200
+    assert response.json()["checks"]["antivirus"] == "error"

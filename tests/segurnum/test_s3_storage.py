@@ -29,6 +29,7 @@ from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest
 from enrolment.services import submit_enrolment
 from enrolment.views import SUBMIT_STORAGE_ERROR
 from tests import files
+from tests import keys as test_keys
 from tests.enrolment.test_services import submission
 from tests.enrolment.wizard import Wizard, load_registries
 from tests.factories import EnrolmentDocumentFactory, agent
@@ -157,6 +158,32 @@ def test_settings_put_documents_and_drafts_in_one_private_bucket(monkeypatch, tm
         assert not {"access_key", "secret_key", "security_token"} & set(options)
     assert configured["default"] == default["default"]
     assert configured["staticfiles"] == default["staticfiles"]
+
+
+@pytest.mark.parametrize(
+    ("production", "sse", "expected"),
+    [
+        (True, "", {"ServerSideEncryption": "AES256"}),
+        (True, "aws:kms", {"ServerSideEncryption": "aws:kms"}),
+        (True, "bucket", {}),
+        (False, "", {}),
+    ],
+    ids=["production-default", "production-kms", "production-bucket-default", "development"],
+)
+def test_server_side_encryption_is_the_production_default(monkeypatch, tmp_path, production, sse, expected):
+    """SECURITY P5 on S3: every object written is encrypted by the provider unless the operator
+    explicitly relies on the bucket's own default encryption."""
+    variables = {"SEGURNUM_STORAGE_BACKEND": "s3", "SEGURNUM_S3_BUCKET": "segurnum-pieces", "SEGURNUM_S3_SSE": sse}
+    if production:
+        variables.update(
+            DJANGO_ENV="production",
+            DJANGO_SECRET_KEY="cle-de-test-" + "k" * 50,
+            SEGURNUM_ENCRYPTION_KEYS=test_keys.ENCRYPTION_KEY,
+            SEGURNUM_SEARCH_HASH_KEY=test_keys.SEARCH_HASH_KEY,
+        )
+    configured = settings_from_env(monkeypatch, tmp_path, **variables)["STORAGES"]
+    for alias in ("private", "drafts"):
+        assert configured[alias]["OPTIONS"]["object_parameters"] == expected
 
 
 @pytest.mark.parametrize(
@@ -353,7 +380,7 @@ def test_health_probe_writes_and_deletes_in_the_bucket(on_s3, s3_client, client,
     settings.CELERY_BROKER_URL = ""
     response = client.get("/sante/")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "eager", "storage": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "eager", "storage": "ok", "antivirus": "disabled"}
     assert keys(s3_client, on_s3) == []
 
 
@@ -366,7 +393,7 @@ def test_health_gives_503_when_the_bucket_does_not_exist(
     assert response.status_code == 503
     assert response.json() == {
         "status": "degraded",
-        "checks": {"database": "ok", "broker": "eager", "storage": "error"},
+        "checks": {"database": "ok", "broker": "eager", "storage": "error", "antivirus": "disabled"},
     }
     assert_no_exception_text(response)
     assert "NoSuchBucket" not in response.content.decode()

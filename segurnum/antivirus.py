@@ -1,0 +1,223 @@
+"""Antivirus scan of what vendors send, by a ClamAV daemon (SECURITY F12, F12b, G6).
+
+A small client of clamd's ``INSTREAM`` command (clamd(8)): the bytes are sent in chunks, each
+prefixed by its length as a 4-byte big-endian integer, then a zero-length chunk; clamd answers
+``stream: OK`` or ``stream: <signature> FOUND``. Written here rather than taken from the
+``clamd`` package, whose last release dates from 2014: that package has a single timeout for
+connecting and reading, reads a stream's error reply as a generic failure, and its fork
+``clamdpy`` is young; the protocol is twenty lines.
+
+The daemon is reached through ``settings.CLAMD_ADDRESS``: ``unix:///run/clamav/clamd.ctl`` (or a
+bare absolute path) for a local socket, ``tcp://host:3310`` for a remote one. Every exchange is
+bounded: ``CLAMD_CONNECT_TIMEOUT`` to connect, ``CLAMD_TIMEOUT`` for each send and receive.
+
+Two outcomes besides a clean file, as two exceptions: :class:`FileInfected` (the daemon found
+a signature) and :class:`AntivirusUnavailable` (no answer, a refused connection, an error reply,
+a stream over clamd's ``StreamMaxLength``). Callers fail closed on the second one. An empty
+address turns scanning off, which the settings allow outside production only (with a warning
+of ``manage.py check`` and one in the log for every file let through unscanned).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.checks import Tags, Warning, register
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 64 * 1024
+_REPLY_MAX = 4096
+_LENGTH = struct.Struct("!L")
+
+
+class AntivirusError(Exception):
+    """Base of the two outcomes that are not a clean file."""
+
+
+class FileInfected(AntivirusError):
+    """clamd found a signature in the file."""
+
+    def __init__(self, signature: str) -> None:
+        super().__init__(f"signature {signature}")
+        self.signature = signature
+
+
+class AntivirusUnavailable(AntivirusError):
+    """The file could not be scanned: clamd unreachable, too slow, or answering an error."""
+
+
+@dataclass(frozen=True)
+class ClamdAddress:
+    """``unix:///path`` (or ``/path``): a local socket; ``tcp://host:port`` (or ``host:port``)."""
+
+    path: str = ""
+    host: str = ""
+    port: int = 0
+
+    @classmethod
+    def parse(cls, address: str) -> ClamdAddress:
+        address = address.strip()
+        if address.startswith(("unix://", "/")):
+            return cls(path=address.removeprefix("unix://"))
+        host, sep, port = address.removeprefix("tcp://").rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"Adresse clamd invalide : {address!r} (unix:///chemin ou tcp://hôte:port)")
+        return cls(host=host.strip("[]"), port=int(port))
+
+    def __str__(self) -> str:
+        return f"unix://{self.path}" if self.path else f"tcp://{self.host}:{self.port}"
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "CLAMD_ADDRESS", ""))
+
+
+def _address() -> ClamdAddress:
+    return ClamdAddress.parse(settings.CLAMD_ADDRESS)
+
+
+def _connect(address: ClamdAddress, timeout: float | None = None) -> socket.socket:
+    connect_timeout = min(float(settings.CLAMD_CONNECT_TIMEOUT), timeout or float("inf"))
+    if address.path:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(connect_timeout)
+            sock.connect(address.path)
+        except BaseException:
+            sock.close()
+            raise
+    else:
+        sock = socket.create_connection((address.host, address.port), timeout=connect_timeout)
+    sock.settimeout(timeout or float(settings.CLAMD_TIMEOUT))
+    return sock
+
+
+def _read_reply(sock: socket.socket) -> str:
+    """clamd's answer to a z-command: text up to a NUL byte (or the end of the connection)."""
+    reply = b""
+    while len(reply) < _REPLY_MAX:
+        data = sock.recv(_REPLY_MAX)
+        if not data:
+            break
+        reply += data
+        if b"\0" in reply:
+            reply = reply.split(b"\0", 1)[0]
+            break
+    return reply.decode("utf-8", "replace").strip()
+
+
+def _command(command: bytes, timeout: float | None = None) -> str:
+    address = _address()
+    try:
+        with _connect(address, timeout) as sock:
+            sock.sendall(b"z" + command + b"\0")
+            return _read_reply(sock)
+    except OSError as error:
+        raise AntivirusUnavailable(f"clamd injoignable sur {address} : {error}") from error
+
+
+def ping(timeout: float | None = None) -> str:
+    """clamd's version line (« ClamAV 1.4.6/27…/… »), or AntivirusUnavailable; ``timeout``
+    bounds each exchange more tightly than the settings (the health endpoint's 2 s)."""
+    reply = _command(b"PING", timeout)
+    if reply != "PONG":
+        raise AntivirusUnavailable(f"réponse inattendue de clamd à PING : {reply!r}")
+    return _command(b"VERSION", timeout)
+
+
+def scan_chunks(chunks: Iterable[bytes]) -> None:
+    """Scan a stream given as chunks of bytes; return if clean, raise FileInfected or
+    AntivirusUnavailable. Nothing is kept: a 500 MiB stream costs one chunk of memory here."""
+    if not enabled():
+        logger.warning("Analyse antivirus désactivée (SEGURNUM_CLAMD_ADDRESS vide) : fichier accepté sans analyse")
+        return
+    address = _address()
+    try:
+        with _connect(address) as sock:
+            reply = _instream(sock, chunks)
+    except OSError as error:
+        raise AntivirusUnavailable(f"clamd injoignable sur {address} : {error}") from error
+    _judge(reply)
+
+
+def _instream(sock: socket.socket, chunks: Iterable[bytes]) -> str:
+    sock.sendall(b"zINSTREAM\0")
+    try:
+        for chunk in chunks:
+            for start in range(0, len(chunk), CHUNK_SIZE):
+                piece = chunk[start : start + CHUNK_SIZE]
+                sock.sendall(_LENGTH.pack(len(piece)))
+                sock.sendall(piece)
+        sock.sendall(_LENGTH.pack(0))
+    except (BrokenPipeError, ConnectionResetError):
+        # Over StreamMaxLength clamd answers, then closes while we are still sending: its
+        # reply says why, when it can still be read.
+        with contextlib.suppress(OSError):
+            reply = _read_reply(sock)
+            if reply:
+                return reply
+        raise
+    return _read_reply(sock)
+
+
+def _judge(reply: str) -> None:
+    if reply.endswith(" FOUND"):
+        signature = reply.removeprefix("stream:").removesuffix(" FOUND").strip()
+        raise FileInfected(signature or "inconnue")
+    if reply == "stream: OK":
+        return
+    if "size limit exceeded" in reply:
+        raise AntivirusUnavailable(f"flux plus grand que StreamMaxLength de clamd : {reply!r}")
+    raise AntivirusUnavailable(f"réponse inattendue de clamd : {reply!r}")
+
+
+def scan_bytes(data: bytes) -> None:
+    """Scan bytes already in memory (an upload of at most a few MiB)."""
+    view = memoryview(data)
+    scan_chunks(view[start : start + CHUNK_SIZE] for start in range(0, len(view), CHUNK_SIZE))
+
+
+def scan_stream(stream: BinaryIO) -> None:
+    """Scan a file object from its current position to its end, one chunk at a time."""
+    scan_chunks(_read_chunks(stream))
+
+
+def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:
+    while chunk := stream.read(CHUNK_SIZE):
+        yield chunk
+
+
+def health(timeout: float = 2) -> str:
+    """For /sante/: "ok", "error" (logged) or "disabled"."""
+    if not enabled():
+        return "disabled"
+    try:
+        ping(timeout)
+    except AntivirusUnavailable:
+        logger.exception("Santé : antivirus (clamd) injoignable")
+        return "error"
+    return "ok"
+
+
+@register(Tags.security)
+def check_antivirus(app_configs, **kwargs):
+    """Loud in development: the embedded default lets files through unscanned."""
+    if enabled():
+        return []
+    return [
+        Warning(
+            "Analyse antivirus désactivée : SEGURNUM_CLAMD_ADDRESS est vide, les pièces déposées ne sont pas "
+            "analysées.",
+            hint="Réservé au développement (la production refuse de démarrer ainsi). Pour analyser : "
+            "SEGURNUM_CLAMD_ADDRESS=unix:///run/clamav/clamd.ctl (paquet Debian clamav-daemon).",
+            id="segurnum.W001",
+        )
+    ]

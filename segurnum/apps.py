@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class SegurnumConfig(AppConfig):
+    """The project itself as an app: its system checks and its commands (manage.py rotate_keys)."""
+
+    name = "segurnum"
+    verbose_name = "Portail Ségur Numérique"
+
+    def ready(self) -> None:
+        # Registers the antivirus's system check (segurnum.W001).
+        from segurnum import antivirus  # noqa: F401

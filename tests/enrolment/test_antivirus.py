@@ -1,0 +1,157 @@
+"""Every upload is scanned by clamd (SECURITY F12, F12b, G6): check_upload() on the bytes as
+sent, then the wizard as a vendor sees it: the refusal at its field, every typed value kept, and
+nothing stored for a refused file."""
+
+import re
+from html import escape
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from enrolment.models import EnrolmentDocument, EnrolmentRequest
+from enrolment.uploads import check_upload
+from tests import files
+from tests.antivirus import EICAR, eicar_jpeg, eicar_pdf, eicar_png
+from tests.enrolment.wizard import GUIDE_IBAN, GUIDE_NUMBER, REPRESENTATIVE, Wizard, load_registries
+
+INFECTED = "Ce fichier a été détecté comme dangereux par notre antivirus"
+UNAVAILABLE = "réessayez dans quelques minutes"
+
+INFECTED_FILES = [
+    pytest.param("RIB.pdf", eicar_pdf, "application/pdf", id="pdf"),
+    pytest.param("RIB.png", eicar_png, "image/png", id="png"),
+    pytest.param("RIB.jpg", eicar_jpeg, "image/jpeg", id="jpeg"),
+]
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def error_at(response, field: str) -> str:
+    """The text shown next to a field (DSFR's fr-error-text with the field's id)."""
+    match = re.search(rf'id="id_{field}-error"[^>]*>\s*([^<]*)', html(response))
+    assert match, f"aucune erreur sous {field}"
+    return match.group(1).strip()
+
+
+def draft_files(root) -> set:
+    return {path for path in (root / "drafts").rglob("*") if path.is_file()}
+
+
+# --- check_upload() ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "build", "content_type"), INFECTED_FILES)
+def test_check_upload_refuses_eicar_in_an_otherwise_valid_document(clamd, name, build, content_type):
+    with pytest.raises(ValidationError) as refused:
+        check_upload(files.upload(name, build(), content_type))
+    assert refused.value.code == "infected"
+    assert refused.value.messages[0].startswith(INFECTED)
+
+
+@pytest.mark.parametrize(("name", "build", "content_type"), INFECTED_FILES[1:])
+def test_the_scan_sees_the_bytes_as_sent_not_the_reencoded_image(settings, name, build, content_type):
+    """Without the antivirus, the image is accepted and re-encoded: the string is gone from what
+    would be stored. Scanning after re-encoding would see a clean file; it is scanned before."""
+    settings.CLAMD_ADDRESS = ""
+    checked = check_upload(files.upload(name, build(), content_type))
+    assert EICAR in build() and EICAR not in checked.content
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "content_type"),
+    [
+        ("kbis.pdf", files.pdf_bytes(size=files.MAX_BYTES), "application/pdf"),
+        ("scan.png", files.png_bytes(), "image/png"),
+        ("photo.jpg", files.jpeg_bytes(), "image/jpeg"),
+    ],
+    ids=["pdf-4MiB", "png", "jpeg"],
+)
+def test_clean_documents_pass_the_scan(clamd, name, data, content_type):
+    assert check_upload(files.upload(name, data, content_type)).size > 0
+
+
+def test_clamd_stopped_refuses_with_reessayez(private_clamd, caplog):
+    check_upload(files.pdf("avant.pdf"))
+    private_clamd.stop()
+    with pytest.raises(ValidationError) as refused:
+        check_upload(files.pdf("pendant.pdf"))
+    assert refused.value.code == "antivirus_unavailable"
+    assert "réessayez" in refused.value.messages[0]
+    assert "Pièce refusée faute d'analyse antivirus" in caplog.text
+
+
+# --- through the wizard ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def wizard(client, db):
+    load_registries()
+    return Wizard(client)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "build", "content_type"), INFECTED_FILES)
+def test_eicar_is_refused_at_its_field_and_nothing_else_is_lost(
+    clamd, wizard, _isolated_storage, name, build, content_type
+):
+    wizard.referencing()
+    wizard.applicant()
+    kept = draft_files(_isolated_storage)
+    assert len(kept) == 2  # certificate, representative's ID
+
+    response = wizard.bank(rib=files.upload(name, build(), content_type))
+
+    assert error_at(response, "bank-rib").startswith(escape(INFECTED, quote=True))
+    assert response.redirect_chain == [] and "Étape 3 sur 5" in html(response)
+    assert f'value="{GUIDE_IBAN}"' in html(response) and 'value="ODA"' in html(response)
+    assert draft_files(_isolated_storage) == kept  # the infected file was never written
+    assert "Fichier reçu" not in html(response)
+
+
+@pytest.mark.django_db
+def test_eicar_certificate_on_step_1(clamd, wizard, _isolated_storage):
+    wizard.search_number()
+    response = wizard.post(
+        "referencing", {"referencing_number": GUIDE_NUMBER, "certificate": files.upload("certificat.pdf", eicar_pdf())}
+    )
+    assert error_at(response, "referencing-certificate").startswith(escape(INFECTED, quote=True))
+    assert f'value="{GUIDE_NUMBER}"' in html(response)
+    assert draft_files(_isolated_storage) == set()
+
+
+@pytest.mark.django_db
+def test_clamd_stopped_keeps_every_typed_value_and_stores_nothing(private_clamd, wizard, _isolated_storage):
+    wizard.referencing()  # scanned and kept while clamd runs
+    kept = draft_files(_isolated_storage)
+    assert len(kept) == 1
+    wizard.search_siret()
+    typed = wizard.applicant_data()
+
+    private_clamd.stop()
+    response = wizard.post("applicant", typed)
+
+    assert UNAVAILABLE in error_at(response, "applicant-representative_id")
+    assert "réessayez" in html(response)
+    for name in ("trade_name", "building", "street_name", "postal_code", "city", *REPRESENTATIVE):
+        assert f'value="{escape(typed[name])}"' in html(response), name
+    assert response.redirect_chain == []
+    assert draft_files(_isolated_storage) == kept
+    assert EnrolmentDocument.objects.count() == 0
+
+    # « Réessayez »: clamd is back, the very same step goes through.
+    private_clamd.start()
+    response = wizard.post("applicant", wizard.applicant_data())
+    assert response.redirect_chain[-1][0].endswith("/bank/")
+    assert len(draft_files(_isolated_storage)) == 2
+
+
+@pytest.mark.django_db
+def test_the_guide_enrolment_with_every_file_scanned(clamd, wizard):
+    scanned_before = clamd.clean_scans()
+    response = wizard.complete()
+    request = EnrolmentRequest.objects.get()
+    assert request.number in html(response)
+    assert request.documents.count() == 4
+    assert clamd.clean_scans() - scanned_before == 4  # clamd's own log: one clean stream per file

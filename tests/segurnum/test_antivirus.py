@@ -1,0 +1,158 @@
+"""segurnum/antivirus.py against a real clamd (SECURITY F12, F12b, G6): the INSTREAM client, its
+two failures (infected, unavailable), its time bounds, and the settings that keep production closed."""
+
+import io
+import time
+
+import pytest
+
+from segurnum import antivirus
+from segurnum.antivirus import AntivirusUnavailable, ClamdAddress, FileInfected
+from tests.antivirus import EICAR, SIGNATURE_NAME, SIGNATURES, eicar_jpeg, eicar_pdf, eicar_png
+from tests.files import pdf_bytes, png_bytes
+from tests.segurnum.conftest import free_port, production_env, run_here
+
+MIB = 1024 * 1024
+
+
+def test_the_test_signature_is_a_body_signature_of_eicar():
+    name, target, offset, body = SIGNATURES.read_text().strip().split(":")
+    assert (target, offset) == ("0", "*")  # any file type, anywhere in the file
+    assert bytes.fromhex(body) == EICAR
+    assert SIGNATURE_NAME.startswith(name)
+
+
+def test_clean_bytes_and_streams_pass(clamd):
+    antivirus.scan_bytes(pdf_bytes())
+    antivirus.scan_bytes(png_bytes())
+    antivirus.scan_stream(io.BytesIO(b"%PDF-1.4\n" + b"x" * (3 * MIB)))
+
+
+@pytest.mark.parametrize("build", [eicar_pdf, eicar_png, eicar_jpeg], ids=["pdf", "png", "jpeg"])
+def test_eicar_inside_a_document_is_found(clamd, build):
+    data = build()
+    assert data[:4] in (b"%PDF", b"\x89PNG") or data[:3] == b"\xff\xd8\xff"
+    with pytest.raises(FileInfected) as found:
+        antivirus.scan_bytes(data)
+    assert found.value.signature == SIGNATURE_NAME
+
+
+def test_eicar_past_the_first_chunks_of_a_stream_is_found(clamd):
+    """A stream sent in many chunks: the string straddles two of them, 1 MiB in."""
+    data = b"%PDF-1.4\n" + b"a" * (MIB - 20) + EICAR + b"b" * MIB
+    with pytest.raises(FileInfected):
+        antivirus.scan_stream(io.BytesIO(data))
+
+
+def test_a_stream_is_sent_chunk_by_chunk_never_whole(clamd):
+    class Source(io.RawIOBase):
+        def __init__(self):
+            self.sizes = []
+
+        def readable(self):
+            return True
+
+        def read(self, size=-1):
+            self.sizes.append(size)
+            return b"z" * size if len(self.sizes) <= 80 else b""
+
+    source = Source()
+    antivirus.scan_stream(source)
+    assert set(source.sizes) == {antivirus.CHUNK_SIZE}  # 80 reads of 64 KiB: 5 MiB in all
+
+
+def test_stopped_clamd_is_unavailable_quickly(private_clamd):
+    antivirus.scan_bytes(pdf_bytes())
+    private_clamd.stop()
+    started = time.monotonic()
+    with pytest.raises(AntivirusUnavailable, match="injoignable"):
+        antivirus.scan_bytes(pdf_bytes())
+    assert time.monotonic() - started < 1
+
+
+def test_nothing_listening_on_tcp_is_unavailable(settings):
+    settings.CLAMD_ADDRESS = f"tcp://127.0.0.1:{free_port()}"
+    with pytest.raises(AntivirusUnavailable):
+        antivirus.scan_bytes(pdf_bytes())
+
+
+def test_a_daemon_that_never_answers_is_abandoned_after_the_timeout(settings, silent_server):
+    settings.CLAMD_ADDRESS = f"tcp://127.0.0.1:{silent_server}"
+    settings.CLAMD_TIMEOUT = 0.5
+    started = time.monotonic()
+    with pytest.raises(AntivirusUnavailable, match="timed out"):
+        antivirus.scan_bytes(pdf_bytes())
+    assert 0.4 < time.monotonic() - started < 3
+
+
+def test_a_stream_over_streammaxlength_is_unavailable_not_clean(clamd):
+    """The session's clamd takes 10 MiB at most: more is refused by clamd, and so by us."""
+    with pytest.raises(AntivirusUnavailable, match="StreamMaxLength"):
+        antivirus.scan_stream(io.BytesIO(b"y" * (11 * MIB)))
+
+
+def test_ping_gives_the_version(clamd):
+    assert antivirus.ping().startswith("ClamAV ")
+    assert antivirus.health() == "ok"
+
+
+def test_disabled_scanning_lets_files_through_and_says_so(settings, caplog):
+    settings.CLAMD_ADDRESS = ""
+    antivirus.scan_bytes(EICAR)
+    assert "Analyse antivirus désactivée" in caplog.text
+    assert antivirus.health() == "disabled"
+    (warning,) = antivirus.check_antivirus(None)
+    assert warning.id == "segurnum.W001"
+
+
+def test_no_warning_when_scanning(clamd):
+    assert antivirus.check_antivirus(None) == []
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("unix:///run/clamav/clamd.ctl", ClamdAddress(path="/run/clamav/clamd.ctl")),
+        ("/run/clamav/clamd.ctl", ClamdAddress(path="/run/clamav/clamd.ctl")),
+        ("tcp://clamav:3310", ClamdAddress(host="clamav", port=3310)),
+        ("127.0.0.1:3310", ClamdAddress(host="127.0.0.1", port=3310)),
+        ("tcp://[::1]:3310", ClamdAddress(host="::1", port=3310)),
+    ],
+)
+def test_addresses(address, expected):
+    assert ClamdAddress.parse(address) == expected
+
+
+# --- settings: production fails closed ---------------------------------------------------------
+
+DUMP = "import django; django.setup(); from django.conf import settings; print(repr(settings.CLAMD_ADDRESS))"
+
+
+def test_production_scans_through_debians_socket_by_default(tmp_path):
+    env = production_env(tmp_path, DJANGO_SETTINGS_MODULE="segurnum.settings")
+    result = run_here(["python", "-c", DUMP], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "'unix:///run/clamav/clamd.ctl'"
+
+
+def test_production_refuses_to_start_with_scanning_off(tmp_path):
+    env = production_env(tmp_path, SEGURNUM_CLAMD_ADDRESS="")
+    result = run_here(["python", "manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "SEGURNUM_CLAMD_ADDRESS ne peut pas être vide en production" in result.stderr
+
+
+def test_a_malformed_address_is_refused_at_start(tmp_path):
+    env = production_env(tmp_path, SEGURNUM_CLAMD_ADDRESS="clamav")
+    result = run_here(["python", "manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "SEGURNUM_CLAMD_ADDRESS" in result.stderr
+
+
+def test_the_embedded_default_starts_without_clamd_and_warns(tmp_path):
+    env = production_env(tmp_path)
+    for name in ("DJANGO_ENV", "SEGURNUM_ENCRYPTION_KEYS", "SEGURNUM_SEARCH_HASH_KEY", "DJANGO_ALLOWED_HOSTS"):
+        env.pop(name)
+    result = run_here(["python", "manage.py", "check"], env)
+    assert result.returncode == 0, result.stderr
+    assert "segurnum.W001" in result.stderr and "Analyse antivirus désactivée" in result.stderr

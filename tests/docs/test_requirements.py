@@ -24,7 +24,7 @@ def cited(pattern: re.Pattern) -> dict[str, str]:
     found: dict[str, str] = {}
     for name in files:
         path = BASE_DIR / name
-        if not path.is_file():
+        if not path.is_file() or path == Path(__file__):
             continue
         for match in pattern.finditer(path.read_text(encoding="utf-8", errors="replace")):
             found.setdefault(match.group(match.lastindex or 0), name)

@@ -8,7 +8,7 @@ in the README (DATABASE_URL, CELERY_BROKER_URL, EMAIL_*, DJANGO_SECRET_KEY…).
 
 import os
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "public",
     "support",
     "portal",
+    "funding",
     "axes",
 ]
 
@@ -383,3 +384,24 @@ EMAIL_MAX_RETRIES = int(env("SEGURNUM_EMAIL_MAX_RETRIES", "10"))
 # A task taken by a worker that dies (kill -9, lost machine) goes back to the queue once this many
 # seconds have passed without acknowledgement (SECURITY G3); keep it above the longest retry wait.
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = int(env("SEGURNUM_BROKER_VISIBILITY_TIMEOUT", "3600"))
+
+# Funding requests (R-FIN-1..8). The format is a JSON Schema file that ASP may swap; the caps bound
+# what one check reads (SECURITY F15): a JSON of 10 MiB, a zip of 500 MiB holding at most 2 000
+# files, 500 MiB once decompressed, no member compressed more than 100 times (each member is then
+# an enrolment document: 4 MiB at most). Dates of the lines fall inside the scheme's period.
+FUNDING_SCHEMA_FILE = BASE_DIR / "funding" / "format" / "segurnum-financement-sas-1.0.schema.json"
+FUNDING_EXAMPLE_FILE = BASE_DIR / "funding" / "format" / "exemple-financement-sas-1.0.json"
+FUNDING_JSON_MAX_BYTES = 10 * 1024 * 1024
+FUNDING_ZIP_MAX_BYTES = 500 * 1024 * 1024
+FUNDING_ZIP_MAX_MEMBERS = 2000
+FUNDING_ZIP_MAX_TOTAL_BYTES = 500 * 1024 * 1024
+FUNDING_ZIP_MAX_RATIO = 100
+FUNDING_PERIOD_START = date.fromisoformat(env("SEGURNUM_FUNDING_PERIOD_START", "2023-01-01"))
+FUNDING_PERIOD_END = date.fromisoformat(env("SEGURNUM_FUNDING_PERIOD_END", "2027-12-31"))
+# Public simulator and its JSON twin: checks per hour and per client address.
+FUNDING_SIMULATOR_RATE_LIMIT = int(env("SEGURNUM_FUNDING_SIMULATOR_RATE_LIMIT", "20"))
+# Files of an unfinished filing, and the reports of the simulators, are removed after this long.
+FUNDING_CHECK_MAX_AGE_HOURS = 24
+FUNDING_SIMULATION_REPORT_MINUTES = 60
+CELERY_BEAT_SCHEDULE["purge-funding-checks"] = {"task": "funding.tasks.purge_funding_checks", "schedule": 900.0}
+CELERY_BEAT_SCHEDULE["requeue-funding-checks"] = {"task": "funding.tasks.requeue_funding_checks", "schedule": 120.0}

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("espace/", include("portal.urls")),
     path("enrolement/", include("enrolment.urls")),
+    path("", include("funding.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/recherche-demande/", lookup_view, name="support_lookup"),
     path("sante/", include("segurnum.health")),

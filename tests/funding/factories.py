@@ -41,3 +41,22 @@ def open_window(**kwargs) -> FundingWindow:
         "period_end": date(2027, 12, 31),
     }
     return FundingWindow.objects.create(**(values | kwargs))
+
+
+def filed_request(enrolment: EnrolmentRequest, *, json_content: bytes | None = None, with_zip: bool = True):
+    """A request filed through the services exactly as the pages do: check, then « Terminer »."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from funding import format as funding_format
+    from funding import services
+    from funding.models import FundingCheck
+
+    json_upload = SimpleUploadedFile("demande.json", json_content or funding_format.example_bytes())
+    zip_upload = SimpleUploadedFile("pieces.zip", funding_format.example_zip_bytes()) if with_zip else None
+    check = services.start_check(
+        purpose=FundingCheck.Purpose.FILING, json_upload=json_upload, zip_upload=zip_upload, account=enrolment.account
+    )
+    services.run_check(check_id=check.pk)
+    check.refresh_from_db()
+    assert check.report["json_accepted"], check.report
+    return services.file_funding_request(check=check, account=enrolment.account)

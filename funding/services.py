@@ -211,9 +211,11 @@ def run_check(*, check_id) -> FundingCheck | None:
     check.report = report_as_json(result)
     check.pieces = pieces
     check.state = FundingCheck.State.DONE
-    check.progress = 100
+    check.progress, check.progress_label = 100, "Contrôle terminé"
     check.finished_at = timezone.now()
-    check.save(update_fields=["json_file", "zip_file", "report", "pieces", "state", "progress", "finished_at"])
+    check.save(
+        update_fields=["json_file", "zip_file", "report", "pieces", "state", "progress", "progress_label", "finished_at"]
+    )
     return check
 
 

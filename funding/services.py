@@ -213,9 +213,8 @@ def run_check(*, check_id) -> FundingCheck | None:
     check.state = FundingCheck.State.DONE
     check.progress, check.progress_label = 100, "Contrôle terminé"
     check.finished_at = timezone.now()
-    check.save(
-        update_fields=["json_file", "zip_file", "report", "pieces", "state", "progress", "progress_label", "finished_at"]
-    )
+    fields = ["json_file", "zip_file", "report", "pieces", "state", "progress", "progress_label", "finished_at"]
+    check.save(update_fields=fields)
     return check
 
 
@@ -532,10 +531,13 @@ def file_funding_request(*, check: FundingCheck, account) -> FundingRequest:
             change = _record(request, to=status, version=version)
             request.save()
             _mail(request, change, "funding_acknowledgement", version=version)
-    except IntegrityError as error:
+    except (IntegrityError, FundingRefused) as error:
+        # The same « Terminer » handled by another request first (a double click): its request.
         existing = FundingRequest.objects.filter(submission_key=check.pk).first()
         if existing:
             return existing
+        if isinstance(error, FundingRefused):
+            raise
         if FundingRequest.objects.filter(siret=enrolment.siret).exclude(status=Status.REJECTED).exists():
             raise FundingRefused(ALREADY_OPEN) from error
         raise

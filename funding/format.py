@@ -6,6 +6,7 @@ so neither can drift. The files are named by settings (FUNDING_SCHEMA_FILE, FUND
 ASP may swap the format without touching the code.
 """
 
+import copy
 import io
 import json
 import zipfile
@@ -39,7 +40,8 @@ def example_bytes() -> bytes:
 
 
 def example() -> dict[str, Any]:
-    return _load(str(settings.FUNDING_EXAMPLE_FILE))
+    """A fresh copy of the example: callers may change it."""
+    return copy.deepcopy(_load(str(settings.FUNDING_EXAMPLE_FILE)))
 
 
 @cache

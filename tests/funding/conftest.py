@@ -12,7 +12,7 @@ def window(db):
 
 @pytest.fixture
 def enrolment(db):
-    """The example file's vendor: ENR0001M0, SIRET 47992882200069, tndSAS0031, TTC 20 %."""
+    """The example file's vendor: ENR0001M0, SIRET 46293699800014, tndSAS0033, TTC 20 %."""
     return validated_vendor()
 
 

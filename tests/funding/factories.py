@@ -9,11 +9,11 @@ from enrolment.models import EnrolmentRequest
 from funding.models import FundingWindow
 from tests.factories import EnrolmentRequestFactory, ReferencedSoftwareFactory, UserFactory
 
-EXAMPLE_SIRET = "47992882200069"
+EXAMPLE_SIRET = "46293699800014"
 
 
 def validated_vendor(
-    *, username="eishiro.oda", number="ENR0001M0", siret=EXAMPLE_SIRET, referencing="tndSAS0031", **kwargs
+    *, username="eishiro.oda", number="ENR0001M0", siret=EXAMPLE_SIRET, referencing="tndSAS0033", **kwargs
 ) -> EnrolmentRequest:
     user = UserFactory(username=username, first_name="Eishiro", last_name="Oda", email=f"{username}@asm.example")
     software = ReferencedSoftwareFactory(referencing_number=referencing, editor_siret=siret)

@@ -47,7 +47,7 @@ def decide(desk, funding, action, **data):
     return page_text(desk.get(response.url))
 
 
-@pytest.mark.parametrize("query", ["FIN0001", "fin 1", "ENR0001M0", "47992882200069", "10003176392", "750712184"])
+@pytest.mark.parametrize("query", ["FIN0001", "fin 1", "ENR0001M0", "46293699800014", "10003176392", "750712184"])
 def test_agents_find_a_request_by_fin_enr_siret_or_beneficiary(desk, funding, query):
     text = page_text(desk.get(CHANGELIST, {"q": query}))
     assert "FIN0001" in text and "1 résultat" in text

@@ -18,7 +18,7 @@ from tests.funding import files
 TODAY = date(2026, 3, 10)
 PERIOD = (date(2023, 1, 1), date(2027, 12, 31))
 VENDOR = VendorContext(
-    enrolment_number="ENR0001M0", siret="47992882200069", referencing_number="tndSAS0031", vat_rate="ttc_20"
+    enrolment_number="ENR0001M0", siret="46293699800014", referencing_number="tndSAS0033", vat_rate="ttc_20"
 )
 
 
@@ -192,11 +192,11 @@ TRIGGERS = {
     "piece_absente": (lambda: run(zip_file=zip_with(drop=("BC-2026-002.pdf",))), "beneficiaires[1].pieces[0]"),
     "piece_non_citee": (lambda: run(zip_file=zip_with(("notes.pdf", files.pdf()))), "zip:notes.pdf"),
     "fournisseur_different": (
-        lambda: run(vendor=VendorContext("ENR0002M0", "47992882200069", "tndSAS0031", "ttc_20")),
+        lambda: run(vendor=VendorContext("ENR0002M0", "46293699800014", "tndSAS0033", "ttc_20")),
         "fournisseur.numero_enrolement",
     ),
     "taux_tva_different": (
-        lambda: run(vendor=VendorContext("ENR0001M0", "47992882200069", "tndSAS0031", "ht_0")),
+        lambda: run(vendor=VendorContext("ENR0001M0", "46293699800014", "tndSAS0033", "ht_0")),
         "demande.taux_tva",
     ),
     "beneficiaire_deja_finance": (

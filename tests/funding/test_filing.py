@@ -97,7 +97,7 @@ def test_a_vendor_files_the_example_and_gets_a_fin_number(
         "FIN0001",
         "submitted",
         window,
-        "47992882200069",
+        "46293699800014",
     )
     assert str(funding.amount_ht) == "2150.00" and str(funding.amount_ttc) == "2580.00"
     assert list(FundingLine.objects.values_list("identifier_type", "identifier")) == [

@@ -47,6 +47,7 @@ JSON_MESSAGES = {
 }
 # How many anomalies a report lists: a file broken on every line still gets a readable report.
 MAX_ANOMALIES = 1000
+READ_CHUNK = 1024 * 1024
 
 FinancedElsewhere = Callable[[list[tuple[str, str]]], dict[tuple[str, str], str]]
 Progress = Callable[[float, str], None]
@@ -134,7 +135,14 @@ def _read_json(json_file: BinaryIO | None, report: _Report) -> Any:
         report.add("json_absent", "Joignez le fichier json de la demande.")
         return None
     limit = int(settings.FUNDING_JSON_MAX_BYTES)
-    data = json_file.read(limit + 1)
+    chunks, received = [], 0
+    while received <= limit:  # by chunks: read(limit) would reserve the whole limit at once
+        chunk = json_file.read(min(READ_CHUNK, limit + 1 - received))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        received += len(chunk)
+    data = b"".join(chunks)
     if len(data) > limit:
         report.add(
             "json_trop_volumineux",
@@ -194,8 +202,8 @@ def _read_json(json_file: BinaryIO | None, report: _Report) -> Any:
 # --- the schema ---------------------------------------------------------------------------------
 
 
-def _schema_anomaly(error: SchemaError, report: _Report, document: Any) -> None:
-    parts = list(error.absolute_path)
+def _schema_anomaly(error: SchemaError, report: _Report, document: Any, prefix: tuple = ()) -> None:
+    parts = [*prefix, *error.absolute_path]
     path = json_path(parts)
     name = _label(path)
     kind = error.validator
@@ -262,6 +270,23 @@ def _schema_anomaly(error: SchemaError, report: _Report, document: Any) -> None:
             report.add("longueur_invalide", f"Le champ « {name} » dépasse {limit} caractères.", path)
     else:
         report.add("format_invalide", f"La valeur « {error.instance} » ne respecte pas le format de « {name} ».", path)
+
+
+def _check_schema(document: Any, report: _Report, progress: Callable[[float], None]) -> None:
+    """The document's own fields, then each beneficiary line (its errors' paths prefixed with
+    beneficiaires[i]); beyond the maximum number of lines, the lines are not checked one by one."""
+    document_validator, line_validator, max_lines = funding_format.split_validators()
+    for error in document_validator.iter_errors(document):
+        _schema_anomaly(error, report, document)
+    lines = document.get("beneficiaires") if isinstance(document, dict) else None
+    if not isinstance(lines, list) or len(lines) > max_lines:
+        return
+    step = max(1, len(lines) // 50)
+    for index, line in enumerate(lines):
+        for error in line_validator.iter_errors(line):
+            _schema_anomaly(error, report, document, prefix=("beneficiaires", index))
+        if index % step == 0:
+            progress(index / len(lines))
 
 
 def _identifier_type(document: Any, parts: list[Any]) -> str:
@@ -502,12 +527,12 @@ def check_files(
     period = period or scheme_period()
     report = _Report()
     notify = progress or (lambda fraction, label: None)
+    json_share = 0.5 if zip_file is not None else 1.0
     notify(0.0, "Lecture du fichier json")
     document = _read_json(json_file, report)
     lines: list[dict] = []
     if document is not None:
-        for error in funding_format.validator().iter_errors(document):
-            _schema_anomaly(error, report, document)
+        _check_schema(document, report, lambda done: notify(json_share * 0.9 * done, "Contrôle des bénéficiaires"))
     if isinstance(document, dict):
         lines = _check_rules(document, report, today=today, period=period)
         if vendor is not None:
@@ -515,12 +540,12 @@ def check_files(
         report.result.document = document
     if window_closed:
         report.add("guichet_ferme", window_closed)
-    notify(0.1, "Contrôle des pièces du zip")
+    notify(json_share, "Contrôle des pièces du zip")
     if zip_file is not None:
         report.result.zip_given = True
 
         def member_progress(done: int, total: int) -> None:
-            notify(0.1 + 0.9 * done / total, f"Pièce {done} sur {total}")
+            notify(json_share + (1 - json_share) * done / total, f"Pièce {done} sur {total}")
 
         zipped = check_zip(zip_file, keep=keep, progress=member_progress)
         report.extend(zipped.anomalies)

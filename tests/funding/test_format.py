@@ -83,3 +83,26 @@ def test_rpps_and_finess_in_stdnum_style(module, good, bad, error):
     with pytest.raises(error):
         module.validate(bad)
     assert module.calc_check_digit(module.compact(good)[:-1]) == module.compact(good)[-1]
+
+
+def test_the_engine_s_split_schema_finds_what_the_published_schema_finds():
+    """The engine checks the document and each line apart (for the progress); same errors."""
+    from tests.funding import files
+
+    document = files.example()
+    document["version"] = "2.0"
+    document["demande"]["taux_tva"] = "20"
+    document["beneficiaires"][0].pop("nom")
+    document["beneficiaires"][1]["montant_ht"] = 10
+    document["beneficiaires"][2]["pieces"] = []
+    document["beneficiaires"][2]["inconnu"] = True
+
+    def where(errors, prefix=()):
+        return {(error.validator, (*prefix, *error.absolute_path)) for error in errors}
+
+    published = where(funding_format.validator().iter_errors(document))
+    document_validator, line_validator, _ = funding_format.split_validators()
+    split = where(document_validator.iter_errors(document))
+    for index, line in enumerate(document["beneficiaires"]):
+        split |= where(line_validator.iter_errors(line), ("beneficiaires", index))
+    assert split == published and len(published) == 6

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class FundingConfig(AppConfig):
     name = "funding"
-    verbose_name = "Demandes de financement"
+    verbose_name = "Financement"

@@ -4,6 +4,7 @@ check task call these; nobody spells the filters twice."""
 
 from collections.abc import Callable, Iterable
 
+from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -99,7 +100,7 @@ def check_for(check_id, *, user=None, session_checks: Iterable[str] = ()) -> Fun
     """A check as its owner sees it: a vendor's own, or one started in this browser session."""
     try:
         check = FundingCheck.objects.get(pk=check_id)
-    except (FundingCheck.DoesNotExist, ValueError):
+    except (FundingCheck.DoesNotExist, ValueError, ValidationError):
         return None
     if check.account_id is not None:
         return check if user is not None and check.account_id == getattr(user, "pk", None) else None

@@ -100,10 +100,13 @@ def start_check(
     zip_upload=None,
     account=None,
     request: FundingRequest | None = None,
+    reuse: FundingCheck | None = None,
 ) -> FundingCheck:
     """Keep the files in the private storage (streamed, under server names) and queue the check.
 
-    Raises FundingRefused when a required file is missing or the storage fails (nothing kept).
+    ``reuse``: an earlier filing check of this vendor whose JSON was refused but whose zip was
+    accepted; without a new zip, its pieces move to this check. Raises FundingRefused when a
+    required file is missing or the storage fails (nothing kept).
     """
     if purpose in (Purpose.PUBLIC_SIMULATION, Purpose.PRIVATE_SIMULATION, Purpose.FILING) and json_upload is None:
         raise FundingRefused(JSON_REQUIRED, field="fichier_json")
@@ -126,6 +129,16 @@ def start_check(
         _delete_files([check.json_file, check.zip_file])
         raise FundingRefused(STORAGE_FAILED) from error
     with transaction.atomic():
+        if reuse is not None and zip_upload is None:
+            previous = FundingCheck.objects.select_for_update().get(pk=reuse.pk)
+            if (
+                previous.account_id == getattr(account, "pk", None)
+                and previous.purpose == purpose
+                and not previous.used
+            ):
+                check.pieces, check.zip_name = previous.pieces, previous.zip_name
+                previous.pieces = {}
+                previous.save(update_fields=["pieces"])
         check.save()
         transaction.on_commit(lambda: enqueue_check(check.pk))
     return check
@@ -188,24 +201,40 @@ def run_check(*, check_id) -> FundingCheck | None:
         check.save(update_fields=["state"])
     storage = private_storage()
     kept: list[str] = []
+    # Pieces accepted by an earlier check of the same filing whose JSON was refused: the vendor
+    # sent only a corrected JSON; the pieces are checked against it by name.
+    carried = dict(check.pieces) if check.purpose == Purpose.FILING and not check.zip_file else {}
     try:
         result = _run_engine(check, storage, kept)
     except Exception:
         logger.exception("Contrôle %s en échec", check.pk)
-        _delete_files([check.json_file, check.zip_file, *kept])
+        _delete_files([check.json_file, check.zip_file, *kept, *_piece_files(carried)])
         FundingCheck.objects.filter(pk=check.pk).update(
-            state=FundingCheck.State.FAILED, error=CHECK_FAILED, finished_at=timezone.now(), json_file="", zip_file=""
+            state=FundingCheck.State.FAILED,
+            error=CHECK_FAILED,
+            finished_at=timezone.now(),
+            json_file="",
+            zip_file="",
+            pieces={},
         )
         return None
+    if carried:
+        result.zip_given = True
+    accepted = (result.pieces or carried) if result.zip_accepted else {}
+    if not accepted:
+        _delete_files([*kept, *_piece_files(carried)])
     simulation = check.purpose in (Purpose.PUBLIC_SIMULATION, Purpose.PRIVATE_SIMULATION)
     usable = check.purpose != Purpose.ZIP_COMPLETION or result.zip_accepted
-    if simulation or not result.json_accepted or not usable:
-        _delete_files([check.json_file, *kept])
-        check.json_file, kept, pieces = "", [], {}
+    if simulation or not usable or (not result.json_accepted and check.purpose != Purpose.FILING):
+        _delete_files([check.json_file, *_piece_files(accepted)])
+        check.json_file, pieces = "", {}
+    elif not result.json_accepted:
+        # A filing whose JSON is refused keeps its accepted pieces: nothing already sent is lost,
+        # the vendor sends only the corrected JSON (start_check(reuse=…)).
+        _delete_files([check.json_file])
+        check.json_file, pieces = "", accepted
     else:
-        pieces = result.pieces if result.zip_accepted else {}
-        if not result.zip_accepted:
-            _delete_files(kept)
+        pieces = accepted
     _delete_files([check.zip_file])
     check.zip_file = ""
     check.report = report_as_json(result)
@@ -232,6 +261,8 @@ def _run_engine(check: FundingCheck, storage, kept: list[str]) -> CheckResult:
         json_name = current.json_file.name  # a new version or the zip of an incomplete request
     if check.purpose == Purpose.NEW_VERSION and not check.zip_file and current is not None:
         known_pieces = list(current.documents.values_list("name", flat=True))
+    if check.purpose == Purpose.FILING and not check.zip_file and check.pieces:
+        known_pieces = list(check.pieces)
 
     def keep(name: str, checked: CheckedUpload) -> dict:
         stored = storage.save(f"{check.folder}/{uuid.uuid4().hex}.{checked.extension}", ContentFile(checked.content))
@@ -295,6 +326,10 @@ def report_as_json(result: CheckResult) -> dict[str, Any]:
     }
 
 
+def _piece_files(pieces: dict[str, dict]) -> list[str]:
+    return [meta["file"] for meta in pieces.values() if meta.get("file")]
+
+
 def _delete_files(names) -> None:
     storage = private_storage()
     for name in names:
@@ -322,7 +357,7 @@ def purge_checks(now=None) -> int:
     removed = 0
     for check in [*simulations, *others]:
         if not check.used:
-            _delete_files([check.json_file, check.zip_file, *(meta["file"] for meta in check.pieces.values())])
+            _delete_files([check.json_file, check.zip_file, *_piece_files(check.pieces)])
         check.delete()
         removed += 1
     return removed

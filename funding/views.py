@@ -219,7 +219,7 @@ def _last_reason(funding: FundingRequest) -> str:
     return change.comment if change else ""
 
 
-def _start(request: HttpRequest, form, purpose: str, funding: FundingRequest | None = None):
+def _start(request: HttpRequest, form, purpose: str, funding: FundingRequest | None = None, reuse=None):
     try:
         return services.start_check(
             purpose=purpose,
@@ -227,6 +227,7 @@ def _start(request: HttpRequest, form, purpose: str, funding: FundingRequest | N
             zip_upload=form.cleaned_data.get("fichier_zip"),
             account=request.user,
             request=funding,
+            reuse=reuse,
         )
     except FundingRefused as refusal:
         form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
@@ -255,12 +256,13 @@ def file_request(request: HttpRequest) -> HttpResponse:
     funding = selectors.current_request(request.user)
     if enrolment is None or (funding is not None and funding.is_open):
         return redirect("portal:funding")
+    reuse = _reusable_check(request)
     form = FundingFilesForm(*_posted(request))
     if request.method == "POST" and form.is_valid():
-        check = _start(request, form, Purpose.FILING)
+        check = _start(request, form, Purpose.FILING, reuse=reuse)
         if check:
             return redirect("funding:check", check_id=check.pk)
-    context = {"form": form, **_window_context()}
+    context = {"form": form, "reuse": reuse, **_window_context()}
     return render_portal(request, "funding/file.html", nav="funding", context=context)
 
 
@@ -277,6 +279,17 @@ def send_version(request: HttpRequest) -> HttpResponse:
             return redirect("funding:check", check_id=check.pk)
     messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
     return redirect("portal:funding")
+
+
+def _reusable_check(request: HttpRequest) -> FundingCheck | None:
+    """The earlier filing check whose accepted pieces the vendor keeps (« reprise »)."""
+    check_id = request.POST.get("reprise") or request.GET.get("reprise")
+    if not check_id:
+        return None
+    check = selectors.check_for(check_id, user=request.user)
+    if check is None or check.purpose != Purpose.FILING or check.used or not check.pieces:
+        return None
+    return check
 
 
 def _posted(request: HttpRequest) -> tuple:

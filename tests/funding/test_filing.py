@@ -146,7 +146,8 @@ def test_a_blocking_anomaly_stops_at_the_report(vendor_client, window, django_ca
     assert link_hrefs(page, "Continuer vers le récapitulatif") == []
     assert vendor_client.get(response.url + "recapitulatif/").url == response.url
     check = FundingCheck.objects.get()
-    assert check.json_file == "" and check.pieces == {}  # nothing kept of a refused file
+    assert check.json_file == ""  # the refused JSON is not kept; the accepted pieces are (see below)
+    assert sorted(check.pieces) == sorted(funding_format.example_piece_names())
 
 
 def test_without_a_zip_the_request_is_incomplete_until_the_zip_is_sent(
@@ -317,3 +318,37 @@ def test_another_vendors_check_is_not_found(vendor_client, window, django_captur
     vendor_client.force_login(other.account)
     assert vendor_client.get(response.url).status_code == 404
     assert vendor_client.get(response.url + "recapitulatif/").status_code == 404
+
+
+def test_a_refused_json_keeps_the_accepted_pieces_for_the_corrected_one(
+    vendor_client, window, django_capture_on_commit_callbacks
+):
+    """Nothing already sent is lost when one file is refused: only the corrected JSON is sent."""
+    document = files.example()
+    document["demande"]["montant_ttc"] = "2580.01"
+    response = post_files(
+        vendor_client,
+        django_capture_on_commit_callbacks,
+        reverse("funding:file"),
+        fichier_json=json_upload(files.json_bytes(document)),
+        fichier_zip=zip_upload(),
+    )
+    page = check_page(vendor_client, response)
+    text = page_text(page)
+    assert "Le montant TTC (2580.01 €) devrait être 2580.00 €" in text
+    assert "Les 4 pièces de pieces.zip sont acceptées et gardées : envoyez seulement le fichier json corrigé." in text
+    (again_url,) = link_hrefs(page, "Envoyer le fichier json corrigé")
+    form = page_text(vendor_client.get(again_url))
+    assert "Les 4 pièces de pieces.zip sont gardées" in form
+
+    reprise = again_url.split("reprise=")[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        corrected = vendor_client.post(reverse("funding:file"), {"reprise": reprise, "fichier_json": json_upload()})
+    assert "Fichier conforme : 3 bénéficiaires" in page_text(check_page(vendor_client, corrected))
+    recap = page_text(vendor_client.get(corrected.url + "recapitulatif/"))
+    assert "Fichier zip pieces.zip (4 pièces acceptées)" in recap
+    finish(vendor_client, django_capture_on_commit_callbacks, corrected.url)
+    funding = FundingRequest.objects.get()
+    assert funding.status == "submitted" and funding.documents.count() == 4
+    for document in funding.documents.all():
+        assert document.file.storage.exists(document.file.name)

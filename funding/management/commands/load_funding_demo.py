@@ -16,6 +16,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from stdnum import luhn
 
@@ -49,16 +50,21 @@ class Command(BaseCommand):
         agent = self.agent()
         passwords = {agent.username: self.reset_password(agent)}
         example = self.vendor(*EXAMPLE_VENDOR)
-        passwords[example.account.username] = self.reset_password(example.account)
+        if example:
+            passwords[example.account.username] = self.reset_password(example.account)
         for index, (username, referencing, status) in enumerate(STATUS_VENDORS, start=1):
             enrolment = self.vendor(username, referencing)
+            if enrolment is None:
+                continue
             passwords[username] = self.reset_password(enrolment.account)
             if not FundingRequest.objects.filter(siret=enrolment.siret).exists():
                 self.request_in(status, enrolment, index, agent)
         self.stdout.write(f"Guichet ouvert : {window}")
-        self.stdout.write(
-            f"Fichier d'exemple : le fournisseur {example.account.username} ({example.number}, SIRET {example.siret})"
-        )
+        if example:
+            self.stdout.write(
+                f"Fichier d'exemple : le fournisseur {example.account.username} "
+                f"({example.number}, SIRET {example.siret})"
+            )
         for username, password in passwords.items():
             self.stdout.write(f"  compte de démonstration {username} : mot de passe {password}")
 
@@ -99,12 +105,19 @@ class Command(BaseCommand):
         return password
 
     @transaction.atomic
-    def vendor(self, username: str, referencing: str) -> EnrolmentRequest:
-        """A vendor whose enrolment is validated, with its account (as after R-BO-2)."""
+    def vendor(self, username: str, referencing: str) -> EnrolmentRequest | None:
+        """A vendor whose enrolment is validated, with its account (as after R-BO-2); None when
+        someone already enrolled this software or this SIRET through the wizard."""
         software = ReferencedSoftware.objects.get(referencing_number=referencing)
         existing = EnrolmentRequest.objects.filter(account__username=username).first()
         if existing:
             return existing
+        taken = EnrolmentRequest.objects.exclude(status=EnrolmentRequest.Status.REJECTED).filter(
+            Q(referencing_number=software.referencing_number) | Q(siret=software.editor_siret)
+        )
+        if taken.exists():
+            self.stdout.write(f"{referencing} est déjà enrôlé : pas de démonstration {username}.")
+            return None
         account = User.objects.create(
             username=username,
             first_name="Démonstration",

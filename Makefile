@@ -22,6 +22,7 @@ migrate: $(STAMP)
 
 fixtures: migrate
 	$(BIN)/python manage.py loaddata $(FIXTURES)
+	$(BIN)/python manage.py load_funding_demo
 
 run: fixtures
 	@echo "Portail servi sur http://$(HOST):$(PORT)/ (courriels écrits dans var/mail/)"

@@ -39,12 +39,23 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "portal.delete_news",
         "accounts.view_user",
         "accounts.unlock_user",
+        # Funding requests (R-FIN-7): instruct and decide, open the pieces, keep the windows.
+        "funding.view_fundingrequest",
+        "funding.decide_fundingrequest",
+        "funding.lookup_fundingrequest",
+        "funding.download_fundingdocument",
+        "funding.view_fundingwindow",
+        "funding.add_fundingwindow",
+        "funding.change_fundingwindow",
+        "funding.delete_fundingwindow",
     ],
     # Support staff look a request up by its ENR number, answer the contact form and unlock a
     # vendor locked out after failed sign-ins: no detail page (full IBAN), no documents, no
     # decision.
     SUPPORT: [
         "enrolment.lookup_enrolmentrequest",
+        # A funding request's status and history by its FIN number, never its pieces.
+        "funding.lookup_fundingrequest",
         "public.view_faqentry",
         "public.view_supportrequest",
         "public.change_supportrequest",

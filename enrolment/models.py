@@ -261,6 +261,9 @@ class AccessRecord(models.Model):
         VIEW_REQUEST = "view_request", "Consultation d'une demande"
         OPEN_DOCUMENT = "open_document", "Ouverture d'une pièce justificative"
         SUPPORT_LOOKUP = "support_lookup", "Recherche par le support"
+        VIEW_FUNDING = "view_funding", "Consultation d'une demande de financement"
+        OPEN_FUNDING_PIECE = "open_funding_piece", "Ouverture d'une pièce d'une demande de financement"
+        SUPPORT_FUNDING_LOOKUP = "support_funding", "Recherche d'une demande de financement par le support"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="utilisateur", on_delete=models.PROTECT)
     at = models.DateTimeField("le", auto_now_add=True, db_index=True)
@@ -275,6 +278,17 @@ class AccessRecord(models.Model):
     )
     document = models.ForeignKey(
         EnrolmentDocument, verbose_name="pièce", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    funding_request = models.ForeignKey(
+        "funding.FundingRequest",
+        verbose_name="demande de financement",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_records",
+    )
+    funding_document = models.ForeignKey(
+        "funding.FundingDocument", verbose_name="pièce de financement", on_delete=models.SET_NULL, null=True, blank=True
     )
     target = models.CharField(
         "objet", max_length=300, help_text="Ce qui a été consulté, lisible même après la purge des données."

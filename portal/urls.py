@@ -1,5 +1,6 @@
 from django.urls import path
 
+from funding import views as funding_views
 from portal import views
 
 app_name = "portal"
@@ -9,7 +10,7 @@ urlpatterns = [
     path("actualites/<int:pk>/", views.news_detail, name="news_detail"),
     path("enrolement/", views.enrolments, name="enrolments"),
     path("enrolement/<str:enr_number>/", views.enrolment_detail, name="enrolment_detail"),
-    path("demande-de-financement/", views.funding, name="funding"),
+    path("demande-de-financement/", funding_views.funding_home, name="funding"),
     path("mon-compte/", views.account, name="account"),
     path("aide/", views.help_page, name="help"),
 ]

@@ -53,8 +53,11 @@ def own_requests(request: HttpRequest):
 
 @vendor_required
 def home(request: HttpRequest) -> HttpResponse:
+    from funding.selectors import incomplete_requests
+
     news = News.objects.visible()[:NEWS_ON_HOME]
-    return render_portal(request, "portal/home.html", nav="home", context={"news_list": news})
+    context = {"news_list": news, "incomplete_funding": incomplete_requests(request.user).exists()}
+    return render_portal(request, "portal/home.html", nav="home", context=context)
 
 
 @vendor_required
@@ -85,14 +88,6 @@ def enrolment_detail(request: HttpRequest, enr_number: str) -> HttpResponse:
         nav="enrolments",
         context={"enrolment": enrolment, "changes": changes, "rejection_reason": rejection_reason},
     )
-
-
-@vendor_required
-def funding(request: HttpRequest) -> HttpResponse:
-    validated = (
-        own_requests(request).filter(status=EnrolmentRequest.Status.VALIDATED).values_list("number", flat=True).first()
-    )
-    return render_portal(request, "portal/funding.html", nav="funding", context={"validated_number": validated})
 
 
 @vendor_required

@@ -21,10 +21,6 @@ def home(request):
     return render(request, "public/home.html")
 
 
-def json_simulator(request):
-    return render(request, "public/json_simulator.html")
-
-
 def faq(request):
     entries = FaqEntry.objects.filter(published=True).order_by("position", "id")
     return render(request, "public/faq.html", {"entries": entries})

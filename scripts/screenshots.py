@@ -4,10 +4,12 @@ Starts the portal on its own (a throw-away SQLite database, documents and mail i
 folder, the registries' fixtures loaded, `runserver` on a free port), walks scenario 1 of the
 guide in Debian's Chromium — the very walk the browser tests check (tests/browser/helpers.py) —
 and writes a full-page PNG of each page it shows, at 1280 and 375 px wide, into docs/screenshots/
-(``NN-page-WIDTH.png``). Nothing of the developer's own database or files is touched.
+(``NN-page-WIDTH.png``), then the public simulator and the filing of the funding example by
+make run's demonstration vendor. Nothing of the developer's own database or files is touched.
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -82,6 +84,8 @@ def main() -> None:
             print("Attention : sans chromium-l10n, Chromium écrit « Choose File » en anglais.", file=sys.stderr)
         manage("migrate", "--noinput", stdout=subprocess.DEVNULL)
         manage("loaddata", "referenced_software", "faq", stdout=subprocess.DEVNULL)
+        demo = manage("load_funding_demo", capture_output=True, text=True).stdout
+        funding_password = re.search(r"demo\.financement : mot de passe (\S+)", demo).group(1)
         port = free_port()
         log = Path(folder) / "runserver.log"
         with log.open("w") as output:
@@ -108,12 +112,63 @@ def main() -> None:
                 browser = launch(playwright)
                 page = open_page(browser, url)
                 number = guide_enrolment(page, visit=shoot)
+                funding_number = funding_walk(open_page(browser, url), shoot, funding_password)
                 browser.close()
         finally:
             server.terminate()
             server.wait(timeout=10)
     total = sum(path.stat().st_size for path in shots)
-    print(f"{len(shots)} captures ({total / 1024 / 1024:.1f} Mo) dans {OUTPUT.relative_to(ROOT)}/, demande {number}")
+    print(
+        f"{len(shots)} captures ({total / 1024 / 1024:.1f} Mo) dans {OUTPUT.relative_to(ROOT)}/, "
+        f"demandes {number} et {funding_number}"
+    )
+
+
+def funding_walk(page, shoot, password: str) -> str:
+    """The public simulator's report on the published example, then the example's vendor
+    (make run's demonstration) filing it: report, recap, FIN number, its tracking page."""
+    from playwright.sync_api import expect
+
+    from funding import format as funding_format
+    from tests.browser.helpers import choose, field
+
+    def attach(label: str, name: str, content: bytes, kind: str) -> None:
+        field(page, label).set_input_files({"name": name, "mimeType": kind, "buffer": content})
+
+    def example_files() -> None:
+        attach("Fichier json", "exemple-financement-sas-1.0.json", funding_format.example_bytes(), "application/json")
+        attach("Fichier zip des pièces", "pieces.zip", funding_format.example_zip_bytes(), "application/zip")
+
+    page.goto("/simuler-fichier-json/")
+    example_files()
+    page.get_by_role("button", name="Contrôler mon fichier").click()
+    expect(page.get_by_text("Fichier conforme")).to_be_visible()
+    shoot(page, "simulateur-rapport")
+    page.goto("/format/segurnum-financement-sas/1.0/")
+    shoot(page, "format-documentation")
+    page.goto("/connexion/")
+    field(page, "Votre identifiant").fill("demo.financement")
+    field(page, "Votre mot de passe").fill(password)
+    page.get_by_role("button", name="Valider").click()
+    page.goto("/espace/demande-de-financement/")
+    shoot(page, "demande-de-financement")
+    page.get_by_role("link", name="Déposer ma demande de financement").click()
+    example_files()
+    page.get_by_role("button", name="Contrôler mes fichiers").click()
+    expect(page.get_by_text("Fichier conforme")).to_be_visible()
+    shoot(page, "financement-rapport")
+    page.get_by_role("link", name="Continuer vers le récapitulatif").click()
+    choose(page, "id_accept_penal_code")
+    choose(page, "id_accept_sincerity")
+    shoot(page, "financement-recapitulatif")
+    page.get_by_role("button", name="Terminer").click()
+    status = page.get_by_role("status").filter(has_text="Demande de financement déposée.")
+    expect(status).to_be_visible()
+    shoot(page, "financement-depose")
+    number = re.search(r"FIN\d{4}", status.inner_text()).group(0)
+    page.get_by_role("link", name="OK").click()
+    shoot(page, "suivi-demande-de-financement")
+    return number
 
 
 if __name__ == "__main__":

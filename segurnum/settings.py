@@ -9,7 +9,7 @@ in the README (DATABASE_URL, CELERY_BROKER_URL, EMAIL_*, DJANGO_SECRET_KEY…).
 import os
 import re
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "public",
     "support",
     "portal",
+    "funding",
     "axes",
     # Project-wide checks and commands (antivirus, keys: manage.py rotate_keys).
     "segurnum",
@@ -434,3 +435,23 @@ for _variable, _keys in _key_variables.items():
         raise ImproperlyConfigured(f"{_variable} : {error}") from error
 if SEARCH_HASH_KEY in ENCRYPTION_KEYS:
     raise ImproperlyConfigured("SEGURNUM_SEARCH_HASH_KEY doit être une clé distincte des clés de chiffrement.")
+# Funding requests (R-FIN-1..8). The format is a JSON Schema file that ASP may swap; the caps bound
+# what one check reads (SECURITY F15): a JSON of 10 MiB, a zip of 500 MiB holding at most 2 000
+# files, 500 MiB once decompressed, no member compressed more than 100 times (each member is then
+# an enrolment document: 4 MiB at most). Dates of the lines fall inside the scheme's period.
+FUNDING_SCHEMA_FILE = BASE_DIR / "funding" / "format" / "segurnum-financement-sas-1.0.schema.json"
+FUNDING_EXAMPLE_FILE = BASE_DIR / "funding" / "format" / "exemple-financement-sas-1.0.json"
+FUNDING_JSON_MAX_BYTES = 10 * 1024 * 1024
+FUNDING_ZIP_MAX_BYTES = 500 * 1024 * 1024
+FUNDING_ZIP_MAX_MEMBERS = 2000
+FUNDING_ZIP_MAX_TOTAL_BYTES = 500 * 1024 * 1024
+FUNDING_ZIP_MAX_RATIO = 100
+FUNDING_PERIOD_START = date.fromisoformat(env("SEGURNUM_FUNDING_PERIOD_START", "2023-01-01"))
+FUNDING_PERIOD_END = date.fromisoformat(env("SEGURNUM_FUNDING_PERIOD_END", "2027-12-31"))
+# Public simulator and its JSON twin: checks per hour and per client address.
+FUNDING_SIMULATOR_RATE_LIMIT = int(env("SEGURNUM_FUNDING_SIMULATOR_RATE_LIMIT", "20"))
+# Files of an unfinished filing, and the reports of the simulators, are removed after this long.
+FUNDING_CHECK_MAX_AGE_HOURS = 24
+FUNDING_SIMULATION_REPORT_MINUTES = 60
+CELERY_BEAT_SCHEDULE["purge-funding-checks"] = {"task": "funding.tasks.purge_funding_checks", "schedule": 900.0}
+CELERY_BEAT_SCHEDULE["requeue-funding-checks"] = {"task": "funding.tasks.requeue_funding_checks", "schedule": 120.0}

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from funding.support import lookup_view as funding_lookup_view
 from support.views import lookup_view
 
 admin.site.site_header = "Portail Ségur Numérique — back office ASP"
@@ -12,8 +13,10 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("espace/", include("portal.urls")),
     path("enrolement/", include("enrolment.urls")),
+    path("", include("funding.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/recherche-demande/", lookup_view, name="support_lookup"),
+    path("admin/recherche-financement/", funding_lookup_view, name="funding_lookup"),
     path("sante/", include("segurnum.health")),
     path("admin/", admin.site.urls),
 ]

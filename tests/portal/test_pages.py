@@ -33,8 +33,8 @@ def test_funding_page_once_the_enrolment_is_validated(vendor_client, vendor):
     )
     text = page_text(vendor_client.get("/espace/demande-de-financement/"))
     assert "Vous n'avez pas encore de demande de financement." in text and ONE_REQUEST in text
-    assert "Votre enrôlement est validé" in text
-    assert f"Votre demande d'enrôlement {enrolment.number} a été validée" in text
+    assert f"au titre de votre enrôlement {enrolment.number}" in text
+    assert "Aucune ouverture n'est programmée." in text  # no filing window yet
     assert "pas encore validé" not in text
 
 

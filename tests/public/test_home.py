@@ -105,10 +105,11 @@ def test_linked_public_pages_answer(client, name):
 
 
 @pytest.mark.django_db
-def test_json_simulator_says_it_is_coming(client):
+def test_json_simulator_offers_the_form_and_the_format(client):
     text = page_text(client.get(reverse("public:json_simulator")))
     assert "Simuler mon fichier json" in text
-    assert "pas encore disponible" in text
+    assert "Fichier json *" in text and "Contrôler mon fichier" in text
+    assert "pas encore disponible" not in text
 
 
 @pytest.mark.django_db

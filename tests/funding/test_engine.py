@@ -356,3 +356,23 @@ def test_dates_beyond_today_use_the_day_given(settings):
     tomorrow = TODAY + timedelta(days=1)
     result = run(changed(set_in(["demande", "date_etablissement"], tomorrow.isoformat())))
     assert [(a.code, a.path) for a in result.anomalies] == [("date_future", "demande.date_etablissement")]
+
+
+def test_a_piece_carrying_a_virus_is_refused_by_the_antivirus(clamd):
+    from tests.antivirus import eicar_pdf
+
+    result = run(zip_file=zip_with(("BC-2026-002.pdf", eicar_pdf()), drop=("BC-2026-002.pdf",)))
+
+    assert [(a.code, a.path) for a in result.anomalies] == [("piece_refusee", "zip:BC-2026-002.pdf")]
+    assert "« BC-2026-002.pdf » : Ce fichier a été détecté comme dangereux" in result.anomalies[0].message
+    assert result.json_accepted and not result.zip_accepted
+
+
+def test_pieces_are_refused_with_reessayez_when_the_antivirus_cannot_answer(private_clamd):
+    private_clamd.stop()
+
+    result = run()
+
+    assert {a.code for a in result.anomalies} == {"piece_refusee"}
+    assert all("réessayez" in a.message for a in result.anomalies)
+    assert not result.zip_accepted

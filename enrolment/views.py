@@ -6,6 +6,7 @@ kept as soon as they arrive (see ``enrolment.drafts``); the registry look-ups ar
 their result is kept with the wizard's data (``lookups``).
 """
 
+import json
 import logging
 import subprocess
 import uuid
@@ -19,9 +20,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.http import require_POST
 from formtools.wizard.views import NamedUrlSessionWizardView
 
@@ -63,6 +66,12 @@ DONE_SESSION_KEY = "enrolment_done"
 
 UNKNOWN_NUMBER = "Ce numéro de référencement est inconnu du registre de l'ANS : vérifiez votre saisie."
 UNKNOWN_SIRET = "Aucun établissement ne correspond à ce numéro de SIRET dans le répertoire des entreprises."
+RECAP_DIGEST_FIELD = "recap_digest"
+DATA_CHANGED = (
+    "Les informations de votre demande ont été modifiées depuis l'affichage de ce récapitulatif "
+    "(par exemple dans un autre onglet). Vérifiez le récapitulatif ci-dessous, puis validez de "
+    "nouveau votre demande avec « Terminer »."
+)
 SUBMIT_STORAGE_ERROR = (
     "Votre demande n'a pas pu être enregistrée : ses pièces n'ont pas pu être conservées. "
     "Veuillez réessayer dans quelques instants."
@@ -179,6 +188,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         )
         if current == "confirmation":
             context["recap"] = self.build_recap()
+            context["recap_digest"] = recap_digest(context["recap"])
         return context
 
     def get_template_names(self) -> list[str]:
@@ -209,7 +219,14 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
                 return slug
         return None
 
+    def forget_unknown_step(self) -> None:
+        """A session whose stored step is not one of ours (written before W1 was enforced) would
+        fail on every page: it starts again from the first step, its data kept."""
+        if self.storage.current_step not in (None, *self.get_form_list()):
+            self.storage.current_step = self.steps.first
+
     def get(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.forget_unknown_step()
         step = kwargs.get("step")
         if step == self.done_step_name:
             return (
@@ -226,8 +243,15 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         return super().get(*args, **kwargs)
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.forget_unknown_step()
+        posted_step = self.request.POST.get(f"{self.prefix}-current_step")
+        if posted_step not in self.get_form_list():
+            # SECURITY W1: formtools would store the forged step and fail on its form (KeyError, a
+            # 500, on this page and every later one). Nothing is changed in the session.
+            logger.warning("Étape d'enrôlement inconnue envoyée : %r", (posted_step or "")[:80])
+            return HttpResponseBadRequest(get_template("400.html").render())
         posted_key = self.request.POST.get("submission_key")
-        final = self.request.POST.get(f"{self.prefix}-current_step") == self.steps.last
+        final = posted_step == self.steps.last
         # SECURITY R5: the final POST sent twice at once (a double click, a browser's retry) is
         # handled one after the other; the second one finds the stored request and goes to the
         # confirmation, before the captcha the first one used up is checked again.
@@ -238,9 +262,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
 
     def post_step(self, *args: Any, **kwargs: Any) -> HttpResponse:
         request = self.request
-        posted_step = request.POST.get(f"{self.prefix}-current_step")
-        if posted_step in self.get_form_list():
-            self.storage.current_step = posted_step
+        self.storage.current_step = request.POST[f"{self.prefix}-current_step"]
         step = self.steps.current
         self.keep_uploads(step)
 
@@ -409,6 +431,12 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
                 self.draft["captcha_ok"].pop("confirmation", None)
                 return self.render_revalidation_failure(step, step_form, **kwargs)
             final_forms[step] = step_form
+        if not constant_time_compare(self.request.POST.get(RECAP_DIGEST_FIELD, ""), recap_digest(self.build_recap())):
+            # SECURITY W1: the data changed since this summary was shown (another tab, another
+            # window): what the vendor certified is not what would be stored.
+            self.draft["captcha_ok"].pop("confirmation", None)
+            self.flash("confirmation", "", DATA_CHANGED)
+            return self.redirect_to_step("confirmation")
         try:
             enrolment = submit_enrolment(submission=self.build_submission(final_forms))
         except EnrolmentRefused as refusal:
@@ -519,6 +547,13 @@ RECAP_GROUPS = [
 ]
 
 
+def recap_digest(recap: list[dict[str, Any]]) -> str:
+    """A keyed digest of the summary the vendor is shown (values, file names and contents): the
+    final POST carries it back (W1)."""
+    payload = json.dumps(recap, sort_keys=True, ensure_ascii=False, default=str)
+    return salted_hmac("enrolment.recap", payload, algorithm="sha256").hexdigest()
+
+
 def recap_values(form, names) -> list[dict[str, str]]:
     rows = []
     for name in names:
@@ -532,8 +567,13 @@ def recap_values(form, names) -> list[dict[str, str]]:
 def recap_files(form, names) -> list[dict[str, str]]:
     """The names of the files this request keeps (a file not required is not part of it)."""
     documents = form.cleaned_data["documents"]
+    # The content's digest is not shown; it makes the summary's digest change with a file.
     return [
-        {"label": form.fields[name].label, "value": documents[form.fields[name].kind]["name"]}
+        {
+            "label": form.fields[name].label,
+            "value": documents[form.fields[name].kind]["name"],
+            "sha256": documents[form.fields[name].kind]["sha256"],
+        }
         for name in names
         if name in form.fields and form.fields[name].kind in documents
     ]

@@ -15,12 +15,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from captcha import views as captcha_views
 from captcha.models import CaptchaStore
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
 from django.utils import timezone
@@ -28,6 +29,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.http import require_POST
 from formtools.wizard.views import NamedUrlSessionWizardView
 
+from accounts.views import client_ip
 from enrolment import drafts
 from enrolment.forms import (
     ApplicantForm,
@@ -49,6 +51,7 @@ from enrolment.services import (
     submission_lock,
     submit_enrolment,
 )
+from segurnum import ratelimit
 from segurnum.storage import document_storage_errors
 
 logger = logging.getLogger(__name__)
@@ -66,6 +69,20 @@ DONE_SESSION_KEY = "enrolment_done"
 
 UNKNOWN_NUMBER = "Ce numéro de référencement est inconnu du registre de l'ANS : vérifiez votre saisie."
 UNKNOWN_SIRET = "Aucun établissement ne correspond à ce numéro de SIRET dans le répertoire des entreprises."
+# Rate limits per client address (segurnum.ratelimit, SECURITY A12).
+SUBMISSIONS, CAPTCHA_REFRESH, CAPTCHA_AUDIO = "enrolment-submissions", "captcha-refresh", "captcha-audio"
+SUBMISSIONS_THROTTLED = (
+    "Trop de demandes d'enrôlement ont été envoyées depuis votre connexion en une heure. Votre saisie est "
+    "conservée : réessayez plus tard, ou contactez l'assistance."
+)
+CAPTCHA_REFRESH_THROTTLED = (
+    "Trop de nouveaux codes ont été demandés depuis votre connexion : recopiez le code affiché, ou "
+    "réessayez dans quelques minutes."
+)
+CAPTCHA_AUDIO_THROTTLED = (
+    "La version audio du code a été demandée trop souvent depuis votre connexion. Réessayez dans quelques "
+    "minutes, ou recopiez le code affiché dans l'image."
+)
 RECAP_DIGEST_FIELD = "recap_digest"
 DATA_CHANGED = (
     "Les informations de votre demande ont été modifiées depuis l'affichage de ce récapitulatif "
@@ -152,9 +169,13 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             values = {name: form[name].data for name in form.fields}
             form = self.get_form(step)
             form.initial.update({k: v for k, v in values.items() if v not in (None, "", [])})
+        kept_captcha = self.draft.get("captcha_kept", {}).pop(step, None)
+        if kept_captcha and "captcha" in form.fields:
+            form.fields["captcha"].widget.kept_key = kept_captcha
         flashed = self.draft["flash"].pop(step, None)
-        if flashed:
+        if kept_captcha or flashed:
             self.save_draft()
+        if flashed:
             if not form.is_bound:
                 # add_error() on an unbound form needs the containers a validation would create.
                 form._errors, form.cleaned_data = ErrorDict(), {}
@@ -319,7 +340,13 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             if not hasattr(field, "kind") or uploaded is None:
                 continue
             try:
-                meta = drafts.save_draft_file(self.draft["key"], uploaded)
+                meta = drafts.save_draft_file(
+                    self.draft["key"],
+                    uploaded,
+                    client_ip=client_ip(self.request),
+                    kept=[meta for files in self.draft["files"].values() for meta in files.values()],
+                    replacing=kept.get(name),
+                )
             except ValidationError as error:
                 self.upload_errors[name] = error.messages[0]
                 continue
@@ -394,8 +421,13 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         self.draft["bound"]["applicant"] = False
 
     def new_captcha(self) -> None:
-        self.keep_values(self.steps.current)
-        self.draft["bound"][self.steps.current] = False
+        step = self.steps.current
+        self.keep_values(step)
+        self.draft["bound"][step] = False
+        if not ratelimit.hit(CAPTCHA_REFRESH, client_ip(self.request), limit=settings.CAPTCHA_REFRESH_RATE_LIMIT):
+            # SECURITY A12: the code on the screen stays; the vendor can still type it or listen to it.
+            self.draft.setdefault("captcha_kept", {})[step] = self.request.POST.get(f"{step}-captcha_0", "")
+            self.flash(step, "captcha", CAPTCHA_REFRESH_THROTTLED)
 
     # --- the end -----------------------------------------------------------------------------------
 
@@ -437,6 +469,13 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             self.draft["captcha_ok"].pop("confirmation", None)
             self.flash("confirmation", "", DATA_CHANGED)
             return self.redirect_to_step("confirmation")
+        address = client_ip(self.request)
+        if ratelimit.exceeded(SUBMISSIONS, address, limit=settings.ENROLMENT_SUBMIT_RATE_LIMIT):
+            # SECURITY A12: at most 5 requests stored per hour from one address; the draft stays.
+            logger.warning("Demande d'enrôlement refusée : limite horaire atteinte depuis %s", address)
+            self.draft["captcha_ok"].pop("confirmation", None)
+            self.flash("confirmation", "", SUBMISSIONS_THROTTLED)
+            return self.redirect_to_step("confirmation")
         try:
             enrolment = submit_enrolment(submission=self.build_submission(final_forms))
         except EnrolmentRefused as refusal:
@@ -456,6 +495,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             self.draft["captcha_ok"].pop("confirmation", None)
             self.flash("confirmation", "", SUBMIT_STORAGE_ERROR)
             return self.redirect_to_step("confirmation")
+        ratelimit.record(SUBMISSIONS, address)
         self.storage.reset()
         self.remember_done(enrolment)
         return redirect("enrolment:done")
@@ -596,11 +636,20 @@ def confirmation(request: HttpRequest) -> HttpResponse:
     return render(request, "enrolment/done.html", {"number": number})
 
 
+def too_many_requests(request: HttpRequest, message: str) -> HttpResponse:
+    response = render(request, "429.html", {"message": message}, status=429)
+    response["Retry-After"] = "600"
+    return response
+
+
 def captcha_audio(request: HttpRequest, key: str) -> HttpResponse:
     """The captcha's characters spelled in French (WAV), for people who cannot read the image."""
     store = CaptchaStore.objects.filter(hashkey=key, expiration__gt=timezone.now()).first()
     if store is None or not settings.CAPTCHA_AUDIO_COMMAND:
         raise Http404
+    # SECURITY A12: each audio version starts a speech synthesiser process.
+    if not ratelimit.hit(CAPTCHA_AUDIO, client_ip(request), limit=settings.CAPTCHA_AUDIO_RATE_LIMIT):
+        return too_many_requests(request, CAPTCHA_AUDIO_THROTTLED)
     spelled = ". ".join(store.challenge.upper()) + "."
     command = [settings.CAPTCHA_AUDIO_COMMAND, "-v", "fr", "-s", "110", "-g", "8", "--stdout", spelled]
     try:
@@ -612,6 +661,18 @@ def captcha_audio(request: HttpRequest, key: str) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["Content-Disposition"] = 'inline; filename="code-captcha.wav"'
     return response
+
+
+def captcha_refresh(request: HttpRequest) -> HttpResponse:
+    """django-simple-captcha's refresh (a new code for a script), under the limit of « Afficher un
+    nouveau code » (SECURITY A12)."""
+    if request.headers.get("x-requested-with") == "XMLHttpRequest" and not ratelimit.hit(
+        CAPTCHA_REFRESH, client_ip(request), limit=settings.CAPTCHA_REFRESH_RATE_LIMIT
+    ):
+        response = JsonResponse({"erreur": CAPTCHA_REFRESH_THROTTLED}, status=429)
+        response["Retry-After"] = "600"
+        return response
+    return captcha_views.captcha_refresh(request)
 
 
 def model_document(request: HttpRequest, name: str) -> FileResponse:

@@ -40,3 +40,13 @@ def _no_network(monkeypatch):
         return real_connect(self, address, *args, **kwargs)
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits(settings):
+    """Rate limits start from zero in every test (the memory cache outlives a test), and the
+    periodic housekeeping only runs where a test asks for it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.HOUSEKEEPING_IN_WEB = False

@@ -318,6 +318,7 @@ MIDDLEWARE = [
     "segurnum.middleware.SecurityHeadersMiddleware",
     "segurnum.health.HealthCheckMiddleware",
     "segurnum.middleware.ClientAddressMiddleware",
+    "segurnum.after_response.AfterResponseMiddleware",
     *MIDDLEWARE,
 ]
 
@@ -436,3 +437,25 @@ DRAFT_ADDRESS_MAX_BYTES = int(env("SEGURNUM_DRAFT_ADDRESS_MAX_MIB", "200")) * 10
 # One wizard's files (the session's draft): at most this many, this many bytes in all.
 DRAFT_MAX_FILES = int(env("SEGURNUM_DRAFT_MAX_FILES", "10"))
 DRAFT_MAX_BYTES = int(env("SEGURNUM_DRAFT_MAX_MIB", "40")) * 1024 * 1024
+
+# Expired sessions, and the wizards' data they hold (IBANs, names), are deleted every hour (P6).
+CELERY_BEAT_SCHEDULE["clear-expired-sessions"] = {
+    "task": "accounts.tasks.clear_expired_sessions",
+    "schedule": 3600.0,
+}
+# Without a broker there is no beat: the web process runs the periodic tasks itself, after the
+# responses it sends, each at most as often as beat would (segurnum.housekeeping).
+HOUSEKEEPING_IN_WEB = env_bool("SEGURNUM_HOUSEKEEPING_IN_WEB", CELERY_TASK_ALWAYS_EAGER)
+
+# Secrets never reach the access logs (P4): the reset token of a recovery link is masked in the
+# lines of runserver (« django.server ») and of Django's request log. gunicorn.conf.py does the
+# same for gunicorn's access log, deploy/nginx for nginx's.
+LOGGING["filters"] = {"mask_secrets": {"()": "segurnum.logmask.MaskSecretsFilter"}}
+LOGGING["formatters"]["server"] = {
+    "()": "django.utils.log.ServerFormatter",
+    "format": "[{server_time}] {message}",
+    "style": "{",
+}
+LOGGING["handlers"]["server"] = {"class": "logging.StreamHandler", "formatter": "server", "filters": ["mask_secrets"]}
+LOGGING["handlers"]["console"]["filters"] = ["mask_secrets"]
+LOGGING["loggers"]["django.server"] = {"handlers": ["server"], "level": "INFO", "propagate": False}

@@ -1,9 +1,13 @@
 import os
 import secrets
+import signal
 import socket
 import string
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -76,3 +80,39 @@ def local_redis():
             pytest.fail(f"Redis est exigé sur {REDIS_HOST}:{REDIS_PORT} pour cette passe de tests.")
         pytest.skip(f"pas de Redis sur {REDIS_HOST}:{REDIS_PORT}")
     return f"redis://{REDIS_HOST}:{REDIS_PORT}"
+
+
+class Server:
+    """A web server started here (runserver, gunicorn) with its output in a log file; ``stop()``
+    ends it and returns that log."""
+
+    def __init__(self, args, env, log):
+        self.log = log
+        with log.open("w") as output:
+            self.process = subprocess.Popen(
+                [str(arg) for arg in args],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait(self, port: int) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/sante/", timeout=2).close()
+                return
+            except urllib.error.HTTPError:
+                return  # it answers
+            except OSError:
+                time.sleep(0.3)
+        pytest.fail("serveur pas prêt :\n" + self.log.read_text())
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        return self.log.read_text()

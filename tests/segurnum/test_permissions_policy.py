@@ -1,11 +1,15 @@
 """Permissions-Policy on every response Django sends (SECURITY D5): pages, error pages, the health
 probe, redirects, and the static files it serves in development."""
 
+import os
+import urllib.request
+
 import pytest
 from django.db import OperationalError
 from django.test import Client
 
 from public import urls as public_urls
+from tests.segurnum.conftest import BASE_DIR, INHERITED_CONFIGURATION, VENV_BIN, Server, free_port
 
 DENIED = ("camera", "microphone", "geolocation", "payment", "usb", "display-capture", "serial", "hid")
 
@@ -61,3 +65,24 @@ def test_static_files_served_in_development_carry_it(client, settings):
 def test_static_files_are_not_served_by_django_in_production(client, settings):
     settings.DEBUG = False
     assert client.get("/static/css/segurnum.css").status_code == 404
+
+
+def test_make_run_serves_static_files_with_it(tmp_path):
+    """`make run`'s own command line: runserver --nostatic, so static files go through Django."""
+    (command,) = [line.strip() for line in (BASE_DIR / "Makefile").read_text().splitlines() if "runserver" in line]
+    args = command.split("manage.py", 1)[1].split()
+    assert args[:2] == ["runserver", "--nostatic"]
+    env = {key: value for key, value in os.environ.items() if key not in INHERITED_CONFIGURATION}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", SEGURNUM_VAR_DIR=str(tmp_path / "var"))
+    port = free_port()
+    server = Server(
+        [VENV_BIN / "python", "manage.py", *args[:2], "--noreload", f"127.0.0.1:{port}"], env, tmp_path / "log"
+    )
+    try:
+        server.wait(port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/segurnum.css", timeout=10) as response:
+            assert response.status == 200
+            assert_denies_devices(response.headers)
+            assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    finally:
+        server.stop()

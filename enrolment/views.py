@@ -465,8 +465,11 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             final_forms[step] = step_form
         if not constant_time_compare(self.request.POST.get(RECAP_DIGEST_FIELD, ""), recap_digest(self.build_recap())):
             # SECURITY W1: the data changed since this summary was shown (another tab, another
-            # window): what the vendor certified is not what would be stored.
+            # window): what the vendor certified is not what would be stored. The boxes they ticked
+            # are unticked: they certify the fresh summary, or nothing.
             self.draft["captcha_ok"].pop("confirmation", None)
+            self.storage.set_step_data("confirmation", None)
+            self.draft["bound"]["confirmation"] = False
             self.flash("confirmation", "", DATA_CHANGED)
             return self.redirect_to_step("confirmation")
         address = client_ip(self.request)

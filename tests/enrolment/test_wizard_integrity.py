@@ -98,6 +98,7 @@ def test_terminer_refuses_when_another_tab_changed_the_iban(wizard, client):
     assert response.redirect_chain[-1][0] == step_url("confirmation")
     assert CHANGED in html(response)
     assert shown_iban(response) == OTHER_IBAN  # the fresh summary
+    assert not re.search(r'<input[^>]*name="confirmation-accept_[a-z_]+"[^>]*checked', html(response))
     # Certified again on the fresh summary, the request is stored with what it shows.
     stored = wizard.confirm()
     assert "Le numéro de votre demande est le" in html(stored)

@@ -70,14 +70,24 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
-        user = getattr(request, "user", None)
         if (
             getattr(request, "no_store", False)
             or request.path.startswith(NO_STORE_PREFIXES)
-            or (user is not None and user.is_authenticated)
+            or _maybe_signed_in(request)
         ):
             response["Cache-Control"] = "no-store"
         return response
+
+
+def _maybe_signed_in(request) -> bool:
+    """Whether the response may belong to a signed-in user. Outside every other middleware, the
+    session is read here for the first time on some pages: a database that is down must not turn
+    the clean 503 into an error, and an unknown answer is never cached."""
+    user = getattr(request, "user", None)
+    try:
+        return user is not None and user.is_authenticated
+    except DatabaseError:
+        return True
 
 
 def _networks(entries) -> list:

@@ -86,3 +86,21 @@ def test_make_run_serves_static_files_with_it(tmp_path):
             assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
     finally:
         server.stop()
+
+
+@pytest.mark.django_db
+def test_the_503_of_a_session_store_that_is_down_carries_it_and_is_never_cached(monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    def unreachable(self):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(SessionStore, "load", unreachable)
+    client = Client(raise_request_exception=False)
+    client.cookies["sessionid"] = "x" * 32
+
+    response = client.get("/")
+
+    assert response.status_code == 503
+    assert_denies_devices(response)
+    assert response["Cache-Control"] == "no-store"

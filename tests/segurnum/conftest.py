@@ -111,6 +111,13 @@ class Server:
                 time.sleep(0.3)
         pytest.fail("serveur pas prêt :\n" + self.log.read_text())
 
+    def wait_for_log(self, *texts: str, timeout: float = 30) -> None:
+        """A server writes its access line once the client has the response: wait for it."""
+        deadline = time.monotonic() + timeout
+        while not all(text in self.log.read_text() for text in texts):
+            assert time.monotonic() < deadline, f"{texts} attendus dans :\n{self.log.read_text()}"
+            time.sleep(0.2)
+
     def stop(self) -> str:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)

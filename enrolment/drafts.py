@@ -49,12 +49,16 @@ def check_quota(*, client_ip: str | None, kept: list[dict], replacing: dict | No
     captcha) and sends at most DRAFT_ADDRESS_MAX_BYTES bytes of files per hour.
 
     ``kept`` is every file the draft keeps, ``replacing`` the one this upload would replace.
+    ``client_ip`` is the web client's address; None for a file that does not come from a web
+    request (a command, a test): the per-address quotas do not apply to it.
     """
     others = [meta for meta in kept if meta is not replacing]
     if len(others) + 1 > settings.DRAFT_MAX_FILES or sum(meta["size"] for meta in others) + size > (
         settings.DRAFT_MAX_BYTES
     ):
         raise ValidationError(DRAFT_FULL, code="draft_full")
+    if client_ip is None:
+        return
     if not kept and ratelimit.exceeded(NEW_DRAFTS, client_ip, limit=settings.DRAFT_RATE_LIMIT):
         logger.warning("Brouillon refusé : trop de demandes commencées depuis %s", client_ip)
         raise ValidationError(TOO_MANY_DRAFTS, code="too_many_drafts")
@@ -88,9 +92,10 @@ def save_draft_file(
         logger.error("Écriture impossible d'une pièce en brouillon : %s", error)
         _remove_quietly(storage, name)
         raise ValidationError(STORAGE_ERROR, code="storage") from error
-    if not kept:
-        ratelimit.record(NEW_DRAFTS, client_ip)
-    ratelimit.record(DRAFT_BYTES, client_ip, amount=checked.size)
+    if client_ip is not None:
+        if not kept:
+            ratelimit.record(NEW_DRAFTS, client_ip)
+        ratelimit.record(DRAFT_BYTES, client_ip, amount=checked.size)
     return {
         "path": saved,
         "name": checked.original_name,

@@ -343,7 +343,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
                 meta = drafts.save_draft_file(
                     self.draft["key"],
                     uploaded,
-                    client_ip=client_ip(self.request),
+                    client_ip=client_ip(self.request) or "",
                     kept=[meta for files in self.draft["files"].values() for meta in files.values()],
                     replacing=kept.get(name),
                 )

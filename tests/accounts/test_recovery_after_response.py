@@ -4,12 +4,11 @@ left, so an existing account does not make the answer slower. Figures:
 benchmarks/bench_enumeration.py."""
 
 import pytest
-from django.core.signals import request_finished
 from django.test import RequestFactory
 
 from accounts import views
 from accounts.models import RecoveryRequest
-from segurnum.after_response import AfterResponseMiddleware
+from segurnum.after_response import AfterResponseMiddleware, run_deferred
 
 
 @pytest.fixture
@@ -41,9 +40,9 @@ def test_the_answer_is_ready_before_the_account_is_looked_up(
     assert recovery.processed_at is None
     assert mailoutbox == []
 
-    # The server has sent it and closes it: now the worker's job runs, here.
+    # The server has sent it and closes it (Django's request_finished): now the job runs, here.
     with django_capture_on_commit_callbacks(execute=True):
-        request_finished.send(sender=None)
+        run_deferred()
 
     recovery.refresh_from_db()
     assert recovery.processed_at is not None
@@ -72,7 +71,7 @@ def test_a_failing_deferred_job_is_logged_and_left_for_the_periodic_retry(
     with django_capture_on_commit_callbacks(execute=True):
         response = AfterResponseMiddleware(views.forgot_password)(request)
 
-    request_finished.send(sender=None)  # raises nothing: the response is already gone
+    run_deferred()  # raises nothing: the response is already gone
 
     assert response.status_code == 302
     assert "Tâche différée en échec" in caplog.text

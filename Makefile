@@ -26,7 +26,7 @@ fixtures: migrate
 
 run: fixtures
 	@echo "Portail servi sur http://$(HOST):$(PORT)/ (courriels écrits dans var/mail/)"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py runserver --nostatic $(HOST):$(PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

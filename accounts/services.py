@@ -7,6 +7,7 @@ import secrets
 import unicodedata
 import uuid
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -21,6 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import RecoveryRequest, User
 from notifications.models import OutboundEmail
 from notifications.services import queue_email, render_at_delivery
+from segurnum import after_response
 
 logger = logging.getLogger(__name__)
 
@@ -278,6 +280,16 @@ def request_recovery(*, kind: str, target: str, client_ip: str | None) -> Recove
 
 
 def enqueue_recovery(recovery_id: int) -> None:
+    """Hand the demand to a worker once the response has left (SECURITY A13).
+
+    Without a broker (eager Celery, the embedded default) the task would run right here: the
+    look-up, and the mail of an existing account, would make the answer slower for an account that
+    exists. Deferred, the request only records the demand, whatever the configuration.
+    """
+    after_response.defer(_publish_recovery, recovery_id)
+
+
+def _publish_recovery(recovery_id: int) -> None:
     from accounts.tasks import process_recovery_request
 
     try:
@@ -349,3 +361,10 @@ def purge_recovery_requests(*, older_than_days: int = 30) -> int:
         created_at__lt=timezone.now() - timedelta(days=older_than_days)
     ).delete()
     return deleted
+
+
+def purge_expired_sessions() -> None:
+    """Delete the sessions past their expiry date (SECURITY P6): sign-ins, and the data of the
+    wizards abandoned in them (names, emails, IBANs). Django only ever deletes a session that is
+    used again; an abandoned one stays until this purge."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

@@ -29,3 +29,8 @@ def process_pending_recovery_requests(older_than_seconds: int = 60) -> int:
 @shared_task
 def purge_recovery_requests() -> int:
     return services.purge_recovery_requests()
+
+
+@shared_task
+def clear_expired_sessions() -> None:
+    services.purge_expired_sessions()

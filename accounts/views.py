@@ -38,7 +38,7 @@ RECOVERY_SENT = {
 
 def client_ip(request) -> str | None:
     # REMOTE_ADDR only: X-Forwarded-For is whatever the client sends. Behind the production
-    # reverse proxy, the proxy passes the real address in REMOTE_ADDR.
+    # reverse proxy, segurnum.middleware.ClientAddressMiddleware has put the real address there.
     return request.META.get("REMOTE_ADDR") or None
 
 

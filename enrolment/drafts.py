@@ -21,19 +21,68 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from enrolment.uploads import check_upload
+from segurnum import ratelimit
 from segurnum.storage import draft_storage, storage_errors
 
 logger = logging.getLogger(__name__)
 
 STORAGE_ERROR = "Le fichier n'a pas pu être enregistré. Veuillez réessayer dans quelques instants."
+TOO_MANY_DRAFTS = (
+    "Trop de demandes d'enrôlement ont été commencées depuis votre connexion en une heure : ce fichier "
+    "n'a pas été conservé. Réessayez plus tard ou contactez l'assistance."
+)
+TOO_MANY_BYTES = (
+    "Trop de fichiers ont été envoyés depuis votre connexion en une heure : ce fichier n'a pas été "
+    "conservé. Réessayez plus tard ou contactez l'assistance."
+)
+DRAFT_FULL = (
+    "Votre demande contient déjà trop de fichiers : ce fichier n'a pas été conservé. "
+    "Contactez l'assistance si vous devez en joindre davantage."
+)
+# Counters per client address (segurnum.ratelimit), one hour each.
+NEW_DRAFTS, DRAFT_BYTES = "drafts", "draft-bytes"
 
 
-def save_draft_file(draft_key: str, uploaded_file) -> dict:
-    """Check an upload and keep it; returns the metadata stored with the wizard's data.
+def check_quota(*, client_ip: str | None, kept: list[dict], replacing: dict | None, size: int) -> None:
+    """SECURITY F14: a draft keeps at most DRAFT_MAX_FILES files and DRAFT_MAX_BYTES bytes; an
+    address starts at most DRAFT_RATE_LIMIT drafts (its first kept file, on step 1, before any
+    captcha) and sends at most DRAFT_ADDRESS_MAX_BYTES bytes of files per hour.
 
-    Raises ValidationError with a French message for a bad file or a storage failure (full or
-    unwritable disk): in that case no partial file remains.
+    ``kept`` is every file the draft keeps, ``replacing`` the one this upload would replace.
+    ``client_ip`` is the web client's address; None for a file that does not come from a web
+    request (a command, a test): the per-address quotas do not apply to it.
     """
+    others = [meta for meta in kept if meta is not replacing]
+    if len(others) + 1 > settings.DRAFT_MAX_FILES or sum(meta["size"] for meta in others) + size > (
+        settings.DRAFT_MAX_BYTES
+    ):
+        raise ValidationError(DRAFT_FULL, code="draft_full")
+    if client_ip is None:
+        return
+    if not kept and ratelimit.exceeded(NEW_DRAFTS, client_ip, limit=settings.DRAFT_RATE_LIMIT):
+        logger.warning("Brouillon refusé : trop de demandes commencées depuis %s", client_ip)
+        raise ValidationError(TOO_MANY_DRAFTS, code="too_many_drafts")
+    if ratelimit.exceeded(DRAFT_BYTES, client_ip, limit=settings.DRAFT_ADDRESS_MAX_BYTES, amount=size):
+        logger.warning("Pièce refusée : trop d'octets reçus depuis %s", client_ip)
+        raise ValidationError(TOO_MANY_BYTES, code="too_many_bytes")
+
+
+def save_draft_file(
+    draft_key: str,
+    uploaded_file,
+    *,
+    client_ip: str | None = None,
+    kept: list[dict] | None = None,
+    replacing: dict | None = None,
+) -> dict:
+    """Check an upload against the quotas and its content, then keep it; returns the metadata
+    stored with the wizard's data (``kept``/``replacing``: see ``check_quota``).
+
+    Raises ValidationError with a French message for a quota reached, a bad file or a storage
+    failure (full or unwritable disk): in that case no partial file remains.
+    """
+    kept = kept or []
+    check_quota(client_ip=client_ip, kept=kept, replacing=replacing, size=uploaded_file.size)
     checked = check_upload(uploaded_file)
     storage = draft_storage()
     name = f"{draft_key}/{uuid.uuid4().hex}.{checked.extension}"
@@ -43,6 +92,10 @@ def save_draft_file(draft_key: str, uploaded_file) -> dict:
         logger.error("Écriture impossible d'une pièce en brouillon : %s", error)
         _remove_quietly(storage, name)
         raise ValidationError(STORAGE_ERROR, code="storage") from error
+    if client_ip is not None:
+        if not kept:
+            ratelimit.record(NEW_DRAFTS, client_ip)
+        ratelimit.record(DRAFT_BYTES, client_ip, amount=checked.size)
     return {
         "path": saved,
         "name": checked.original_name,

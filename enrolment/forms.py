@@ -11,10 +11,12 @@ import unicodedata
 from typing import Any
 
 from captcha.fields import CaptchaField, CaptchaTextInput
+from captcha.models import CaptchaStore
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from enrolment.models import EnrolmentDocument, EnrolmentRequest
 from enrolment.registries.banks import BankDetailsError, check_bank_details
@@ -77,6 +79,16 @@ class DocumentField(forms.Field):
 class SecurityCodeInput(CaptchaTextInput):
     """The captcha image, its answer box and, where a speech synthesiser is installed, a French
     audio version (see ``enrolment.views.captcha_audio``)."""
+
+    # A code to show again instead of a new one (« Afficher un nouveau code » over its limit).
+    kept_key: str | None = None
+
+    def fetch_captcha_store(self, name, value, attrs=None, generator=None):
+        if self.kept_key and CaptchaStore.objects.filter(hashkey=self.kept_key, expiration__gt=timezone.now()).exists():
+            self._key, self._value = self.kept_key, [self.kept_key, ""]
+            self.id_ = self.build_attrs(attrs).get("id", None)
+            return
+        super().fetch_captcha_store(name, value, attrs, generator)
 
     def audio_url(self) -> str | None:
         if not settings.CAPTCHA_AUDIO_COMMAND:

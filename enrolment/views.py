@@ -6,6 +6,7 @@ kept as soon as they arrive (see ``enrolment.drafts``); the registry look-ups ar
 their result is kept with the wizard's data (``lookups``).
 """
 
+import json
 import logging
 import subprocess
 import uuid
@@ -14,17 +15,21 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from captcha import views as captcha_views
 from captcha.models import CaptchaStore
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.http import require_POST
 from formtools.wizard.views import NamedUrlSessionWizardView
 
+from accounts.views import client_ip
 from enrolment import drafts
 from enrolment.forms import (
     ApplicantForm,
@@ -46,6 +51,7 @@ from enrolment.services import (
     submission_lock,
     submit_enrolment,
 )
+from segurnum import ratelimit
 from segurnum.storage import document_storage_errors
 
 logger = logging.getLogger(__name__)
@@ -63,6 +69,26 @@ DONE_SESSION_KEY = "enrolment_done"
 
 UNKNOWN_NUMBER = "Ce numéro de référencement est inconnu du registre de l'ANS : vérifiez votre saisie."
 UNKNOWN_SIRET = "Aucun établissement ne correspond à ce numéro de SIRET dans le répertoire des entreprises."
+# Rate limits per client address (segurnum.ratelimit, SECURITY A12).
+SUBMISSIONS, CAPTCHA_REFRESH, CAPTCHA_AUDIO = "enrolment-submissions", "captcha-refresh", "captcha-audio"
+SUBMISSIONS_THROTTLED = (
+    "Trop de demandes d'enrôlement ont été envoyées depuis votre connexion en une heure. Votre saisie est "
+    "conservée : réessayez plus tard, ou contactez l'assistance."
+)
+CAPTCHA_REFRESH_THROTTLED = (
+    "Trop de nouveaux codes ont été demandés depuis votre connexion : recopiez le code affiché, ou "
+    "réessayez dans quelques minutes."
+)
+CAPTCHA_AUDIO_THROTTLED = (
+    "La version audio du code a été demandée trop souvent depuis votre connexion. Réessayez dans quelques "
+    "minutes, ou recopiez le code affiché dans l'image."
+)
+RECAP_DIGEST_FIELD = "recap_digest"
+DATA_CHANGED = (
+    "Les informations de votre demande ont été modifiées depuis l'affichage de ce récapitulatif "
+    "(par exemple dans un autre onglet). Vérifiez le récapitulatif ci-dessous, puis validez de "
+    "nouveau votre demande avec « Terminer »."
+)
 SUBMIT_STORAGE_ERROR = (
     "Votre demande n'a pas pu être enregistrée : ses pièces n'ont pas pu être conservées. "
     "Veuillez réessayer dans quelques instants."
@@ -143,9 +169,13 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             values = {name: form[name].data for name in form.fields}
             form = self.get_form(step)
             form.initial.update({k: v for k, v in values.items() if v not in (None, "", [])})
+        kept_captcha = self.draft.get("captcha_kept", {}).pop(step, None)
+        if kept_captcha and "captcha" in form.fields:
+            form.fields["captcha"].widget.kept_key = kept_captcha
         flashed = self.draft["flash"].pop(step, None)
-        if flashed:
+        if kept_captcha or flashed:
             self.save_draft()
+        if flashed:
             if not form.is_bound:
                 # add_error() on an unbound form needs the containers a validation would create.
                 form._errors, form.cleaned_data = ErrorDict(), {}
@@ -179,6 +209,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         )
         if current == "confirmation":
             context["recap"] = self.build_recap()
+            context["recap_digest"] = recap_digest(context["recap"])
         return context
 
     def get_template_names(self) -> list[str]:
@@ -209,7 +240,14 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
                 return slug
         return None
 
+    def forget_unknown_step(self) -> None:
+        """A session whose stored step is not one of ours (written before W1 was enforced) would
+        fail on every page: it starts again from the first step, its data kept."""
+        if self.storage.current_step not in (None, *self.get_form_list()):
+            self.storage.current_step = self.steps.first
+
     def get(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.forget_unknown_step()
         step = kwargs.get("step")
         if step == self.done_step_name:
             return (
@@ -226,8 +264,15 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         return super().get(*args, **kwargs)
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.forget_unknown_step()
+        posted_step = self.request.POST.get(f"{self.prefix}-current_step")
+        if posted_step not in self.get_form_list():
+            # SECURITY W1: formtools would store the forged step and fail on its form (KeyError, a
+            # 500, on this page and every later one). Nothing is changed in the session.
+            logger.warning("Étape d'enrôlement inconnue envoyée : %r", (posted_step or "")[:80])
+            return HttpResponseBadRequest(get_template("400.html").render())
         posted_key = self.request.POST.get("submission_key")
-        final = self.request.POST.get(f"{self.prefix}-current_step") == self.steps.last
+        final = posted_step == self.steps.last
         # SECURITY R5: the final POST sent twice at once (a double click, a browser's retry) is
         # handled one after the other; the second one finds the stored request and goes to the
         # confirmation, before the captcha the first one used up is checked again.
@@ -238,9 +283,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
 
     def post_step(self, *args: Any, **kwargs: Any) -> HttpResponse:
         request = self.request
-        posted_step = request.POST.get(f"{self.prefix}-current_step")
-        if posted_step in self.get_form_list():
-            self.storage.current_step = posted_step
+        self.storage.current_step = request.POST[f"{self.prefix}-current_step"]
         step = self.steps.current
         self.keep_uploads(step)
 
@@ -297,7 +340,13 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             if not hasattr(field, "kind") or uploaded is None:
                 continue
             try:
-                meta = drafts.save_draft_file(self.draft["key"], uploaded)
+                meta = drafts.save_draft_file(
+                    self.draft["key"],
+                    uploaded,
+                    client_ip=client_ip(self.request) or "",
+                    kept=[meta for files in self.draft["files"].values() for meta in files.values()],
+                    replacing=kept.get(name),
+                )
             except ValidationError as error:
                 self.upload_errors[name] = error.messages[0]
                 continue
@@ -372,8 +421,13 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         self.draft["bound"]["applicant"] = False
 
     def new_captcha(self) -> None:
-        self.keep_values(self.steps.current)
-        self.draft["bound"][self.steps.current] = False
+        step = self.steps.current
+        self.keep_values(step)
+        self.draft["bound"][step] = False
+        if not ratelimit.hit(CAPTCHA_REFRESH, client_ip(self.request), limit=settings.CAPTCHA_REFRESH_RATE_LIMIT):
+            # SECURITY A12: the code on the screen stays; the vendor can still type it or listen to it.
+            self.draft.setdefault("captcha_kept", {})[step] = self.request.POST.get(f"{step}-captcha_0", "")
+            self.flash(step, "captcha", CAPTCHA_REFRESH_THROTTLED)
 
     # --- the end -----------------------------------------------------------------------------------
 
@@ -409,6 +463,22 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
                 self.draft["captcha_ok"].pop("confirmation", None)
                 return self.render_revalidation_failure(step, step_form, **kwargs)
             final_forms[step] = step_form
+        if not constant_time_compare(self.request.POST.get(RECAP_DIGEST_FIELD, ""), recap_digest(self.build_recap())):
+            # SECURITY W1: the data changed since this summary was shown (another tab, another
+            # window): what the vendor certified is not what would be stored. The boxes they ticked
+            # are unticked: they certify the fresh summary, or nothing.
+            self.draft["captcha_ok"].pop("confirmation", None)
+            self.storage.set_step_data("confirmation", None)
+            self.draft["bound"]["confirmation"] = False
+            self.flash("confirmation", "", DATA_CHANGED)
+            return self.redirect_to_step("confirmation")
+        address = client_ip(self.request)
+        if ratelimit.exceeded(SUBMISSIONS, address, limit=settings.ENROLMENT_SUBMIT_RATE_LIMIT):
+            # SECURITY A12: at most 5 requests stored per hour from one address; the draft stays.
+            logger.warning("Demande d'enrôlement refusée : limite horaire atteinte depuis %s", address)
+            self.draft["captcha_ok"].pop("confirmation", None)
+            self.flash("confirmation", "", SUBMISSIONS_THROTTLED)
+            return self.redirect_to_step("confirmation")
         try:
             enrolment = submit_enrolment(submission=self.build_submission(final_forms))
         except EnrolmentRefused as refusal:
@@ -428,6 +498,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             self.draft["captcha_ok"].pop("confirmation", None)
             self.flash("confirmation", "", SUBMIT_STORAGE_ERROR)
             return self.redirect_to_step("confirmation")
+        ratelimit.record(SUBMISSIONS, address)
         self.storage.reset()
         self.remember_done(enrolment)
         return redirect("enrolment:done")
@@ -519,6 +590,13 @@ RECAP_GROUPS = [
 ]
 
 
+def recap_digest(recap: list[dict[str, Any]]) -> str:
+    """A keyed digest of the summary the vendor is shown (values, file names and contents): the
+    final POST carries it back (W1)."""
+    payload = json.dumps(recap, sort_keys=True, ensure_ascii=False, default=str)
+    return salted_hmac("enrolment.recap", payload, algorithm="sha256").hexdigest()
+
+
 def recap_values(form, names) -> list[dict[str, str]]:
     rows = []
     for name in names:
@@ -532,8 +610,13 @@ def recap_values(form, names) -> list[dict[str, str]]:
 def recap_files(form, names) -> list[dict[str, str]]:
     """The names of the files this request keeps (a file not required is not part of it)."""
     documents = form.cleaned_data["documents"]
+    # The content's digest is not shown; it makes the summary's digest change with a file.
     return [
-        {"label": form.fields[name].label, "value": documents[form.fields[name].kind]["name"]}
+        {
+            "label": form.fields[name].label,
+            "value": documents[form.fields[name].kind]["name"],
+            "sha256": documents[form.fields[name].kind]["sha256"],
+        }
         for name in names
         if name in form.fields and form.fields[name].kind in documents
     ]
@@ -556,11 +639,20 @@ def confirmation(request: HttpRequest) -> HttpResponse:
     return render(request, "enrolment/done.html", {"number": number})
 
 
+def too_many_requests(request: HttpRequest, message: str) -> HttpResponse:
+    response = render(request, "429.html", {"message": message}, status=429)
+    response["Retry-After"] = "600"
+    return response
+
+
 def captcha_audio(request: HttpRequest, key: str) -> HttpResponse:
     """The captcha's characters spelled in French (WAV), for people who cannot read the image."""
     store = CaptchaStore.objects.filter(hashkey=key, expiration__gt=timezone.now()).first()
     if store is None or not settings.CAPTCHA_AUDIO_COMMAND:
         raise Http404
+    # SECURITY A12: each audio version starts a speech synthesiser process.
+    if not ratelimit.hit(CAPTCHA_AUDIO, client_ip(request), limit=settings.CAPTCHA_AUDIO_RATE_LIMIT):
+        return too_many_requests(request, CAPTCHA_AUDIO_THROTTLED)
     spelled = ". ".join(store.challenge.upper()) + "."
     command = [settings.CAPTCHA_AUDIO_COMMAND, "-v", "fr", "-s", "110", "-g", "8", "--stdout", spelled]
     try:
@@ -572,6 +664,18 @@ def captcha_audio(request: HttpRequest, key: str) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["Content-Disposition"] = 'inline; filename="code-captcha.wav"'
     return response
+
+
+def captcha_refresh(request: HttpRequest) -> HttpResponse:
+    """django-simple-captcha's refresh (a new code for a script), under the limit of « Afficher un
+    nouveau code » (SECURITY A12)."""
+    if request.headers.get("x-requested-with") == "XMLHttpRequest" and not ratelimit.hit(
+        CAPTCHA_REFRESH, client_ip(request), limit=settings.CAPTCHA_REFRESH_RATE_LIMIT
+    ):
+        response = JsonResponse({"erreur": CAPTCHA_REFRESH_THROTTLED}, status=429)
+        response["Retry-After"] = "600"
+        return response
+    return captcha_views.captcha_refresh(request)
 
 
 def model_document(request: HttpRequest, name: str) -> FileResponse:

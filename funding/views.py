@@ -89,16 +89,9 @@ def format_example_zip(request: HttpRequest) -> HttpResponse:
 # --- the public simulator (R-FIN-3) -----------------------------------------------------------------
 
 
-def _rate_key(request: HttpRequest) -> str:
-    return f"funding:simulator:{client_ip(request) or 'inconnue'}"
-
-
 def _throttled(request: HttpRequest) -> bool:
-    key = _rate_key(request)
-    if ratelimit.exceeded(key, limit=settings.FUNDING_SIMULATOR_RATE_LIMIT):
-        return True
-    ratelimit.hit(key, window=3600)
-    return False
+    """One more simulation from this address; True once past the hourly limit (R-FIN-3)."""
+    return not ratelimit.hit("funding-simulator", client_ip(request), limit=settings.FUNDING_SIMULATOR_RATE_LIMIT)
 
 
 @require_http_methods(["GET", "POST"])

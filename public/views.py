@@ -28,7 +28,7 @@ def faq(request):
 
 def _client_ip(request) -> str:
     # REMOTE_ADDR only: X-Forwarded-For is set by whoever sends the request. Behind the
-    # production reverse proxy, the proxy must pass the real address in REMOTE_ADDR.
+    # production reverse proxy, segurnum.middleware.ClientAddressMiddleware puts the real one there.
     return request.META.get("REMOTE_ADDR", "")
 
 

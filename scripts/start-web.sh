@@ -7,6 +7,7 @@ if [ "${SEGURNUM_MIGRATE_ON_START:-1}" != "0" ]; then
 fi
 python manage.py collectstatic --noinput --verbosity 0
 exec gunicorn segurnum.wsgi:application \
+  --config gunicorn.conf.py \
   --bind "${GUNICORN_BIND:-0.0.0.0:8000}" \
   --workers "${GUNICORN_WORKERS:-4}" \
   --timeout "${GUNICORN_TIMEOUT:-60}" \

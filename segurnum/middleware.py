@@ -1,3 +1,4 @@
+import ipaddress
 import logging
 
 from django.conf import settings
@@ -55,8 +56,12 @@ class ServiceUnavailableMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """Content-Security-Policy on every response (SECURITY D3) and no caching of pages that
-    carry a vendor's data."""
+    """Content-Security-Policy (SECURITY D3) and Permissions-Policy (D5) on every response, and no
+    caching of pages that carry a vendor's data.
+
+    It is the outermost middleware: the health probe's answers, the HTTPS redirect, the 503 of a
+    database that is down and the error pages all pass through it.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -64,11 +69,59 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
-        user = getattr(request, "user", None)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         if (
             getattr(request, "no_store", False)
             or request.path.startswith(NO_STORE_PREFIXES)
-            or (user is not None and user.is_authenticated)
+            or _maybe_signed_in(request)
         ):
             response["Cache-Control"] = "no-store"
         return response
+
+
+def _maybe_signed_in(request) -> bool:
+    """Whether the response may belong to a signed-in user. Outside every other middleware, the
+    session is read here for the first time on some pages: a database that is down must not turn
+    the clean 503 into an error, and an unknown answer is never cached."""
+    user = getattr(request, "user", None)
+    try:
+        return user is not None and user.is_authenticated
+    except DatabaseError:
+        return True
+
+
+def _networks(entries) -> list:
+    return [ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip()]
+
+
+class ClientAddressMiddleware:
+    """Behind the reverse proxy (SECURITY F3), REMOTE_ADDR is the proxy's own address: every
+    vendor would share one rate limit. When, and only when, the request comes from a trusted proxy
+    (SEGURNUM_TRUSTED_PROXIES), REMOTE_ADDR becomes the client's address taken from
+    X-Forwarded-For: its right-most entry that is not itself a trusted proxy. The left part of that
+    header is whatever the client sent and is never believed. Everything that reads the client
+    address (rate limits, django-axes, the logs) then reads REMOTE_ADDR.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.trusted = _networks(settings.TRUSTED_PROXIES)
+
+    def _is_trusted(self, value: str) -> bool:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            return False
+        return any(address in network for network in self.trusted)
+
+    def __call__(self, request):
+        if self.trusted and self._is_trusted(request.META.get("REMOTE_ADDR", "")):
+            forwarded = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+            for entry in reversed(forwarded):
+                if not self._is_trusted(entry):
+                    try:
+                        request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(entry))
+                    except ValueError:
+                        logger.warning("X-Forwarded-For illisible venant du relais : %r", entry)
+                    break
+        return self.get_response(request)

@@ -85,7 +85,6 @@ MIDDLEWARE = [
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.FirstConnectionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "segurnum.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -321,7 +320,15 @@ LOGGING = {
 # Production shape (issue 5)
 # The load balancer's health endpoint (segurnum/health.py) answers first: before the HTTPS
 # redirect and before the ALLOWED_HOSTS check, since it probes each web server by IP over HTTP.
-MIDDLEWARE = ["segurnum.health.HealthCheckMiddleware", *MIDDLEWARE]
+# The security headers (CSP, Permissions-Policy) wrap even the probe's answers; the client address
+# is taken from the trusted reverse proxy before anything reads it (README « Le relais nginx »).
+MIDDLEWARE = [
+    "segurnum.middleware.SecurityHeadersMiddleware",
+    "segurnum.health.HealthCheckMiddleware",
+    "segurnum.middleware.ClientAddressMiddleware",
+    "segurnum.after_response.AfterResponseMiddleware",
+    *MIDDLEWARE,
+]
 
 # A PostgreSQL server that does not answer makes a request fail after a few seconds, not hang.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -455,3 +462,71 @@ FUNDING_CHECK_MAX_AGE_HOURS = 24
 FUNDING_SIMULATION_REPORT_MINUTES = 60
 CELERY_BEAT_SCHEDULE["purge-funding-checks"] = {"task": "funding.tasks.purge_funding_checks", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["requeue-funding-checks"] = {"task": "funding.tasks.requeue_funding_checks", "schedule": 120.0}
+# Abuse limits and integrity (SECURITY section H)
+# Browser features no page of the portal uses, denied on every response (D5).
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+# Addresses (or networks) of the reverse proxies whose X-Forwarded-For is believed (F3): nginx in
+# docker-compose.yml. Empty in the embedded default: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_list("SEGURNUM_TRUSTED_PROXIES")
+
+# Per client address and per hour, in the shared cache (A12, F14): enrolment requests stored,
+# « Afficher un nouveau code » of the captcha, audio versions of the captcha (each one starts an
+# espeak-ng process), new drafts (a first file kept by a wizard, on step 1 without any captcha) and
+# bytes of draft files.
+ENROLMENT_SUBMIT_RATE_LIMIT = int(env("SEGURNUM_ENROLMENT_RATE_LIMIT", "5"))
+CAPTCHA_REFRESH_RATE_LIMIT = int(env("SEGURNUM_CAPTCHA_REFRESH_RATE_LIMIT", "30"))
+CAPTCHA_AUDIO_RATE_LIMIT = int(env("SEGURNUM_CAPTCHA_AUDIO_RATE_LIMIT", "20"))
+DRAFT_RATE_LIMIT = int(env("SEGURNUM_DRAFT_RATE_LIMIT", "15"))
+DRAFT_ADDRESS_MAX_BYTES = int(env("SEGURNUM_DRAFT_ADDRESS_MAX_MIB", "200")) * 1024 * 1024
+# One wizard's files (the session's draft): at most this many, this many bytes in all.
+DRAFT_MAX_FILES = int(env("SEGURNUM_DRAFT_MAX_FILES", "10"))
+DRAFT_MAX_BYTES = int(env("SEGURNUM_DRAFT_MAX_MIB", "40")) * 1024 * 1024
+
+# Expired sessions, and the wizards' data they hold (IBANs, names), are deleted every hour (P6).
+CELERY_BEAT_SCHEDULE["clear-expired-sessions"] = {
+    "task": "accounts.tasks.clear_expired_sessions",
+    "schedule": 3600.0,
+}
+# Without a broker there is no beat: the web process runs the periodic tasks itself, after the
+# responses it sends, each at most as often as beat would (segurnum.housekeeping).
+HOUSEKEEPING_IN_WEB = env_bool("SEGURNUM_HOUSEKEEPING_IN_WEB", CELERY_TASK_ALWAYS_EAGER)
+
+# Secrets never reach the access logs (P4): the reset token of a recovery link is masked in the
+# lines of runserver (« django.server ») and of Django's request log. gunicorn.conf.py does the
+# same for gunicorn's access log, deploy/nginx for nginx's.
+LOGGING["filters"] = {"mask_secrets": {"()": "segurnum.logmask.MaskSecretsFilter"}}
+LOGGING["formatters"]["server"] = {
+    "()": "django.utils.log.ServerFormatter",
+    "format": "[{server_time}] {message}",
+    "style": "{",
+}
+LOGGING["handlers"]["server"] = {"class": "logging.StreamHandler", "formatter": "server", "filters": ["mask_secrets"]}
+LOGGING["handlers"]["console"]["filters"] = ["mask_secrets"]
+LOGGING["loggers"]["django.server"] = {"handlers": ["server"], "level": "INFO", "propagate": False}

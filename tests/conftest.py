@@ -90,3 +90,13 @@ def private_clamd(settings):
     settings.CLAMD_ADDRESS = server.address
     yield server
     server.remove()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits(settings):
+    """Rate limits start from zero in every test (the memory cache outlives a test), and the
+    periodic housekeeping only runs where a test asks for it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.HOUSEKEEPING_IN_WEB = False

@@ -603,7 +603,7 @@ def test_confirmation_wrong_captcha(at_confirmation):
 
 def test_submit_twice_gives_one_request(at_confirmation, client, mailoutbox, django_capture_on_commit_callbacks):
     page = at_confirmation.get("confirmation")
-    from tests.enrolment.wizard import MANAGEMENT, captcha_answer
+    from tests.enrolment.wizard import MANAGEMENT, captcha_answer, recap_digest
 
     key = re.search(r'name="submission_key" value="([0-9a-f-]+)"', html(page)).group(1)
     payload = {
@@ -613,6 +613,7 @@ def test_submit_twice_gives_one_request(at_confirmation, client, mailoutbox, dja
         "confirmation-accept_sincerity": "on",
         "submission_key": key,
         **captcha_answer(html(page), "confirmation"),
+        **recap_digest(html(page)),
     }
     url = reverse("enrolment:step", args=["confirmation"])
     with django_capture_on_commit_callbacks(execute=True):

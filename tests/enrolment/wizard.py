@@ -55,6 +55,13 @@ def captcha_answer(html: str, prefix: str, wrong: bool = False) -> dict:
     return {f"{prefix}-captcha_0": key, f"{prefix}-captcha_1": "faux00" if wrong else answer.upper()}
 
 
+def recap_digest(html: str) -> dict:
+    """The digest of the summary the confirmation page shows, sent back with « Terminer »."""
+    match = re.search(r'name="recap_digest" value="([0-9a-f]+)"', html)
+    assert match, "pas d'empreinte du récapitulatif dans la page"
+    return {"recap_digest": match.group(1)}
+
+
 class Wizard:
     def __init__(self, client):
         self.client = client
@@ -155,7 +162,7 @@ class Wizard:
         extra = captcha_answer(page.content.decode(), "confirmation", wrong=wrong_captcha)
         data = {"accept_terms": "on", "accept_penal_code": "on", "accept_sincerity": "on"} if accept else {}
         key = re.search(r'name="submission_key" value="([0-9a-f-]+)"', page.content.decode()).group(1)
-        return data, {**extra, "submission_key": key}
+        return data, {**extra, "submission_key": key, **recap_digest(page.content.decode())}
 
     def confirm(self, *, wrong_captcha: bool = False, accept: bool = True, follow: bool = True):
         data, extra = self.confirmation_data(wrong_captcha=wrong_captcha, accept=accept)

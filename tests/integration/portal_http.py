@@ -9,6 +9,7 @@ every POST carries the CSRF cookie's token and the page's ``Origin``, as a brows
 """
 
 import http.client
+import ssl
 import time
 from dataclasses import dataclass, field
 from email.message import Message
@@ -39,9 +40,11 @@ class Response:
 
 
 class PortalClient:
-    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 30):
-        self.host, self.port, self.timeout = host, port, timeout
-        self.origin = f"https://{host}:{port}"
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 30, server_name: str = ""):
+        """With ``server_name``, it speaks HTTPS to a TLS front (nginx, tests/integration/
+        test_reverse_proxy.py) under that name, and the front sets X-Forwarded-Proto itself."""
+        self.host, self.port, self.timeout, self.server_name = host, port, timeout, server_name
+        self.origin = f"https://{server_name or host}:{port}"
         self.cookies: dict[str, str] = {}
         self.history: list[Response] = []  # every request, redirects followed included
 
@@ -52,9 +55,9 @@ class PortalClient:
             path = f"{path}?{urlencode(data, doseq=True)}"
         return self._follow(self._send("GET", path), follow)
 
-    def post(self, path: str, data: dict | None = None, follow: bool = False) -> Response:
+    def post(self, path: str, data: dict | None = None, follow: bool = False, headers: dict | None = None) -> Response:
         body = encode_multipart(BOUNDARY, data or {})
-        return self._follow(self._send("POST", path, body, MULTIPART_CONTENT), follow)
+        return self._follow(self._send("POST", path, body, MULTIPART_CONTENT, headers), follow)
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -73,8 +76,12 @@ class PortalClient:
         response.redirect_chain = chain
         return response
 
-    def _send(self, method: str, path: str, body: bytes | None = None, content_type: str = "") -> Response:
-        headers = {"Host": f"{self.host}:{self.port}", "X-Forwarded-Proto": "https"}
+    def _send(
+        self, method: str, path: str, body: bytes | None = None, content_type: str = "", extra: dict | None = None
+    ) -> Response:
+        headers = {"Host": f"{self.server_name or self.host}:{self.port}"}
+        if not self.server_name:
+            headers["X-Forwarded-Proto"] = "https"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         if method == "POST":
@@ -86,7 +93,16 @@ class PortalClient:
                     "X-CSRFToken": self.csrf_token(),
                 }
             )
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        headers.update(extra or {})
+        if self.server_name:
+            connection = http.client.HTTPSConnection(
+                self.host,
+                self.port,
+                timeout=self.timeout,
+                context=ssl._create_unverified_context(),  # noqa: S323
+            )
+        else:
+            connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         started = time.monotonic()
         try:
             connection.request(method, path, body=body, headers=headers)

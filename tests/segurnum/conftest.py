@@ -6,6 +6,9 @@ import string
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -137,3 +140,46 @@ def silent_server():
     for connection in accepted:
         connection.close()
     server.close()
+
+
+class Server:
+    """A web server started here (runserver, gunicorn) with its output in a log file; ``stop()``
+    ends it and returns that log."""
+
+    def __init__(self, args, env, log):
+        self.log = log
+        with log.open("w") as output:
+            self.process = subprocess.Popen(
+                [str(arg) for arg in args],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait(self, port: int) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/sante/", timeout=2).close()
+                return
+            except urllib.error.HTTPError:
+                return  # it answers
+            except OSError:
+                time.sleep(0.3)
+        pytest.fail("serveur pas prêt :\n" + self.log.read_text())
+
+    def wait_for_log(self, *texts: str, timeout: float = 30) -> None:
+        """A server writes its access line once the client has the response: wait for it."""
+        deadline = time.monotonic() + timeout
+        while not all(text in self.log.read_text() for text in texts):
+            assert time.monotonic() < deadline, f"{texts} attendus dans :\n{self.log.read_text()}"
+            time.sleep(0.2)
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        return self.log.read_text()

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
+from tests.segurnum import nginx
 from tests.segurnum.conftest import BASE_DIR, VENV_BIN, free_port, production_env, run_here, stop_process_group
 
 APP_SERVICES = ("web", "worker", "beat")
@@ -151,7 +152,12 @@ def test_volumes(compose):
     assert mounts(beat)[beat["environment"]["SEGURNUM_VAR_DIR"]] == "beat-state"
     assert beat["environment"]["SEGURNUM_VAR_DIR"] in " ".join(command_of(beat))  # its schedule
     declared = set(compose["volumes"])
-    used = {volume for service in services.values() for volume in mounts(service).values()}
+    used = {
+        volume
+        for service in services.values()
+        for volume in mounts(service).values()
+        if not volume.startswith((".", "/"))  # files of the repository, mounted as they are
+    }
     assert used <= declared
     assert {"postgres-data", "private-documents", "static", "clamav-signatures"} <= declared
 
@@ -265,7 +271,7 @@ def test_dockerfile_agrees_with_compose(compose):
     web = compose["services"]["web"]
     assert command_of(web) == cmd  # the image starts as a web server, like compose's « web »
     exposed = {argument for keyword, argument in instructions if keyword == "EXPOSE"}
-    assert {port.split(":")[-1] for port in web["ports"]} == exposed
+    assert set(web["expose"]) == exposed
     image_env = {}
     for keyword, argument in instructions:
         if keyword == "ENV":
@@ -431,3 +437,116 @@ def test_worker_starts_and_passes_its_health_check(compose, tmp_path, start, loc
         new_keys = set(client.keys("*")) - keys_before
         if new_keys:
             client.delete(*new_keys)
+
+
+# The reverse proxy (SECURITY F3): deploy/nginx/segurnum.conf.template, run by Debian's nginx in
+# tests/integration/test_reverse_proxy.py.
+
+
+def test_only_the_proxy_is_published_and_web_sits_behind_it(compose):
+    services = compose["services"]
+    proxy, web = services["proxy"], services["web"]
+    assert proxy["image"].startswith("nginx:")
+    assert {port.split(":")[-1] for port in proxy["ports"]} == {"80", "443"}
+    for name, service in services.items():
+        if name != "proxy":
+            assert "ports" not in service, f"{name} publie un port : il contournerait le relais"
+    assert proxy["depends_on"] == {"web": {"condition": "service_healthy"}}
+    assert proxy["environment"]["SEGURNUM_UPSTREAM"] == f"web:{web['expose'][0]}"
+
+
+def test_the_proxy_serves_the_static_volume_and_mounts_the_template(compose):
+    proxy, web = compose["services"]["proxy"], compose["services"]["web"]
+    volumes = {volume.split(":")[1]: volume for volume in proxy["volumes"]}
+    static_root = proxy["environment"]["SEGURNUM_STATIC_ROOT"]
+    assert volumes[static_root] == f"static:{static_root}:ro"
+    assert mounts(web)[web["environment"]["DJANGO_STATIC_ROOT"]] == "static"
+    template = volumes["/etc/nginx/templates/default.conf.template"].split(":")[0]
+    assert (BASE_DIR / template).resolve() == nginx.TEMPLATE
+    tls = volumes["/etc/nginx/tls"]
+    for name in ("SEGURNUM_TLS_CERTIFICATE_FILE", "SEGURNUM_TLS_KEY_FILE"):
+        assert proxy["environment"][name].startswith("/etc/nginx/tls/") and tls.endswith(":ro")
+
+
+def test_web_believes_x_forwarded_for_from_the_proxy_only(raw, compose):
+    import ipaddress
+
+    proxy, web = compose["services"]["proxy"], compose["services"]["web"]
+    address = proxy["networks"]["default"]["ipv4_address"]
+    assert web["environment"]["SEGURNUM_TRUSTED_PROXIES"] == address
+    (subnet,) = [entry["subnet"] for entry in compose["networks"]["default"]["ipam"]["config"]]
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(subnet)
+    for name, service in compose["services"].items():
+        if name != "web":
+            assert "SEGURNUM_TRUSTED_PROXIES" not in service.get("environment", {}), name
+    other = interpolate(raw, {**OPERATOR_ENV, "SEGURNUM_PROXY_ADDRESS": "10.9.8.7"})["services"]
+    assert other["web"]["environment"]["SEGURNUM_TRUSTED_PROXIES"] == "10.9.8.7"
+    assert other["proxy"]["networks"]["default"]["ipv4_address"] == "10.9.8.7"
+
+
+def test_the_image_renders_every_placeholder_of_the_template_and_only_them(compose):
+    environment = compose["services"]["proxy"]["environment"]
+    rendered = re.compile(environment["NGINX_ENVSUBST_FILTER"])
+    assert nginx.placeholders() <= {name for name in environment if rendered.search(name)}
+    text = nginx.TEMPLATE.read_text()
+    # nginx's own variables (lower case) are not environment variables the image would replace.
+    own = set(re.findall(r"\$\{?([a-z_]+)", text))
+    assert "segurnum_request_head" in own and not any(rendered.search(name) for name in own)
+
+
+def directive(name: str) -> list[str]:
+    return re.findall(rf"^\s*{name}\s+([^;]+);", nginx.TEMPLATE.read_text(), re.M)
+
+
+def seconds(values: list[str]) -> list[int]:
+    return [int(value.rstrip("s")) for value in values]
+
+
+def test_limits_and_timeouts_fit_the_portal(settings):
+    mib = 1024 * 1024
+    (size,) = directive("client_max_body_size")
+    body = int(size.rstrip("m")) * mib
+    # The Demandeur step may carry six documents of UPLOAD_MAX_BYTES each; 100 MB never passes.
+    assert 6 * settings.UPLOAD_MAX_BYTES < body < 100 * 1000 * 1000
+    script = (BASE_DIR / "scripts" / "start-web.sh").read_text()
+    gunicorn_timeout = int(re.search(r"GUNICORN_TIMEOUT:-(\d+)", script).group(1))
+    # The portal's pages (the longest wait of the file); the health probe answers within 10 s.
+    assert max(seconds(directive("proxy_read_timeout"))) > gunicorn_timeout
+    assert max(seconds(directive("proxy_connect_timeout"))) <= 10
+    assert max(seconds(directive("client_body_timeout") + directive("client_header_timeout"))) <= 60
+
+
+def test_the_headers_nginx_adds_are_the_portal_s(settings):
+    text = nginx.TEMPLATE.read_text()
+    headers = dict(re.findall(r'add_header ([\w-]+) "([^"]*)" always;', text))
+    assert headers["Permissions-Policy"] == settings.PERMISSIONS_POLICY
+    assert headers["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICY
+    assert headers["Referrer-Policy"] == settings.SECURE_REFERRER_POLICY
+    assert headers["X-Frame-Options"] == settings.X_FRAME_OPTIONS
+
+
+def test_nginx_error_pages_are_the_templates_as_they_are_now():
+    from scripts.build_error_pages import OUTPUT, render_pages
+
+    for name, content in render_pages().items():
+        assert (OUTPUT / name).read_text(encoding="utf-8") == content, (
+            f"static/erreurs/{name} : relancer scripts/build_error_pages.py"
+        )
+        assert re.search(rf"error_page [\d ]*\b{name[:3]}\b[\d ]* /static/erreurs/{name};", nginx.TEMPLATE.read_text())
+
+
+def test_nginx_accepts_the_configuration_the_compose_file_gives_it(compose, tmp_path):
+    nginx.require_nginx()
+    environment = dict(compose["services"]["proxy"]["environment"])
+    certificate, key = nginx.self_signed_certificate(tmp_path, environment["SEGURNUM_SERVER_NAME"])
+    # The same values, with this machine's paths for the files the container would have.
+    environment.update(
+        SEGURNUM_TLS_CERTIFICATE_FILE=str(certificate),
+        SEGURNUM_TLS_KEY_FILE=str(key),
+        SEGURNUM_STATIC_ROOT=str(tmp_path / "static"),
+        SEGURNUM_ACCESS_LOG=str(tmp_path / "access.log"),
+    )
+    conf = nginx.main_configuration(tmp_path, nginx.render(environment))
+    result = nginx.check_configuration(conf)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr

@@ -76,7 +76,10 @@ def test_production_values(tmp_path):
         assert values[f"{prefix}_COOKIE_PATH"] == "/"
     assert values["SESSION_COOKIE_HTTPONLY"] is True
     assert values["SESSION_COOKIE_SAMESITE"] == "Lax"
-    assert values["MIDDLEWARE"][0] == "segurnum.health.HealthCheckMiddleware"
+    assert values["MIDDLEWARE"][:2] == [
+        "segurnum.middleware.SecurityHeadersMiddleware",
+        "segurnum.health.HealthCheckMiddleware",
+    ]
 
 
 # HSTS on error responses (SECURITY D2), with the production values set in-process.

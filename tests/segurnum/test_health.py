@@ -43,8 +43,11 @@ def test_everything_ok_gives_200_and_cleans_its_probe(client, no_broker, _isolat
 
 def test_address_and_place_in_middleware():
     assert reverse("health") == URL
-    assert django_settings.MIDDLEWARE[0] == "segurnum.health.HealthCheckMiddleware"
-    assert django_settings.MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") > 0
+    middleware = django_settings.MIDDLEWARE
+    health = middleware.index("segurnum.health.HealthCheckMiddleware")
+    # Only the security headers wrap it: they add headers and read neither the host nor the scheme.
+    assert middleware[:health] == ["segurnum.middleware.SecurityHeadersMiddleware"]
+    assert middleware.index("django.middleware.security.SecurityMiddleware") > health
 
 
 def test_head_and_other_methods(client, no_broker):

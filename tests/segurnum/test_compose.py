@@ -504,16 +504,21 @@ def seconds(values: list[str]) -> list[int]:
 
 def test_limits_and_timeouts_fit_the_portal(settings):
     mib = 1024 * 1024
-    (size,) = directive("client_max_body_size")
-    body = int(size.rstrip("m")) * mib
+    portal, funding = (int(size.rstrip("m")) * mib for size in directive("client_max_body_size"))
     # The Demandeur step may carry six documents of UPLOAD_MAX_BYTES each; 100 MB never passes.
-    assert 6 * settings.UPLOAD_MAX_BYTES < body < 100 * 1000 * 1000
+    assert 6 * settings.UPLOAD_MAX_BYTES < portal < 100 * 1000 * 1000
+    # The funding files (their own location): the JSON and the largest zip, and no more.
+    assert settings.FUNDING_JSON_MAX_BYTES + settings.FUNDING_ZIP_MAX_BYTES < funding <= 520 * mib
     script = (BASE_DIR / "scripts" / "start-web.sh").read_text()
     gunicorn_timeout = int(re.search(r"GUNICORN_TIMEOUT:-(\d+)", script).group(1))
     # The portal's pages (the longest wait of the file); the health probe answers within 10 s.
     assert max(seconds(directive("proxy_read_timeout"))) > gunicorn_timeout
     assert max(seconds(directive("proxy_connect_timeout"))) <= 10
     assert max(seconds(directive("client_body_timeout") + directive("client_header_timeout"))) <= 60
+    assert re.search(
+        r"location ~ \^/\(simuler-fichier-json\|espace/demande-de-financement\)/ \{\s*client_max_body_size",
+        nginx.TEMPLATE.read_text(),
+    )
 
 
 def test_the_headers_nginx_adds_are_the_portal_s(settings):

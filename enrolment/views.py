@@ -632,11 +632,13 @@ def quit_wizard(request: HttpRequest) -> HttpResponse:
 
 
 def confirmation(request: HttpRequest) -> HttpResponse:
-    number = request.session.get(DONE_SESSION_KEY)
-    if not number:
+    """The confirmation page has its own address, which can be bookmarked (tracking.links)."""
+    from tracking.links import confirmation_url
+
+    enrolment = EnrolmentRequest.objects.filter(number=request.session.get(DONE_SESSION_KEY) or "").first()
+    if enrolment is None:
         return redirect("enrolment:start")
-    request.no_store = True
-    return render(request, "enrolment/done.html", {"number": number})
+    return redirect(confirmation_url(enrolment))
 
 
 def too_many_requests(request: HttpRequest, message: str) -> HttpResponse:

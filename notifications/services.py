@@ -18,6 +18,21 @@ DeliveryRenderer = Callable[[OutboundEmail], tuple[str, str]]
 _renderers_at_delivery: dict[str, DeliveryRenderer] = {}
 
 
+# Kinds that carry files made at the moment of sending from stored data (the deposit receipt):
+# nothing is kept in the row, and a row sent again gives the same files.
+Attachment = tuple[str, bytes, str]  # file name, content, MIME type
+AttachmentMaker = Callable[[OutboundEmail], list[Attachment]]
+_attachments_at_delivery: dict[str, AttachmentMaker] = {}
+
+
+def attach_at_delivery(kind: str) -> Callable[[AttachmentMaker], AttachmentMaker]:
+    def register(function: AttachmentMaker) -> AttachmentMaker:
+        _attachments_at_delivery[kind] = function
+        return function
+
+    return register
+
+
 def render_at_delivery(kind: str) -> Callable[[DeliveryRenderer], DeliveryRenderer]:
     def register(function: DeliveryRenderer) -> DeliveryRenderer:
         _renderers_at_delivery[kind] = function
@@ -103,6 +118,9 @@ def deliver(email_id: int) -> bool:
             message = EmailMultiAlternatives(subject=email.subject, body=text, to=email.to)
             if html:
                 message.attach_alternative(html, "text/html")
+            attachments = _attachments_at_delivery.get(email.kind)
+            for filename, content, mimetype in attachments(email) if attachments else []:
+                message.attach(filename, content, mimetype)
             message.send(fail_silently=False)
         except Exception as exc:
             failure = exc

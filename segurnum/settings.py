@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "support",
     "portal",
     "funding",
+    "tracking",
     "axes",
     # Project-wide checks and commands (antivirus, keys: manage.py rotate_keys).
     "segurnum",
@@ -501,6 +502,8 @@ TRUSTED_PROXIES = env_list("SEGURNUM_TRUSTED_PROXIES")
 # espeak-ng process), new drafts (a first file kept by a wizard, on step 1 without any captcha) and
 # bytes of draft files.
 ENROLMENT_SUBMIT_RATE_LIMIT = int(env("SEGURNUM_ENROLMENT_RATE_LIMIT", "5"))
+# « Suivre ma demande » (R-AFT-3): look-ups per address and per hour, known and unknown pairs alike.
+TRACKING_RATE_LIMIT = int(env("SEGURNUM_TRACKING_RATE_LIMIT", "20"))
 CAPTCHA_REFRESH_RATE_LIMIT = int(env("SEGURNUM_CAPTCHA_REFRESH_RATE_LIMIT", "30"))
 CAPTCHA_AUDIO_RATE_LIMIT = int(env("SEGURNUM_CAPTCHA_AUDIO_RATE_LIMIT", "20"))
 DRAFT_RATE_LIMIT = int(env("SEGURNUM_DRAFT_RATE_LIMIT", "15"))

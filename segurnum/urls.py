@@ -13,6 +13,7 @@ admin.site.index_title = "Instruction des demandes d'enrôlement"
 
 urlpatterns = [
     path("", include("public.urls")),
+    path("", include("tracking.urls")),
     path("", include("accounts.urls")),
     path("espace/", include("portal.urls")),
     path("enrolement/", include("enrolment.urls")),

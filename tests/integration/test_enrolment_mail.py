@@ -32,7 +32,7 @@ def sign_in_admin(client, username: str, password: str = AGENT_PASSWORD) -> None
 def test_enrolment_over_http_is_acknowledged_by_the_worker(stack, relay, registries):
     page = Wizard(stack.client()).complete()
 
-    assert page.status_code == 200 and page.redirect_chain[-1][0].endswith(reverse("enrolment:done"))
+    assert page.status_code == 200 and reverse("enrolment:done") in [url for url, _ in page.redirect_chain]
     number = ENR.search(page.text).group(0)
     enrolment = EnrolmentRequest.objects.get(number=number)
     # gunicorn wrote the documents in the private storage the worker shares, drafts removed.

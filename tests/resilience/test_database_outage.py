@@ -205,7 +205,7 @@ def test_database_lost_at_step_3_then_back(database_proxy, _isolated_storage):
     wizard.bank()
     wizard.vat()
     done = wizard.confirm()
-    assert done.redirect_chain[-1][0] == reverse("enrolment:done")
+    assert reverse("enrolment:done") in [url for url, _ in done.redirect_chain]
     assert re.search(r"ENR\d{4,}M0", done.content.decode())
     assert EnrolmentRequest.objects.count() == 1
 
@@ -245,6 +245,6 @@ def test_database_lost_during_the_final_submit(database_proxy, _isolated_storage
     # The draft is intact: the vendor sends « Terminer » again and gets the confirmation.
     assert client.get(step_url("confirmation")).status_code == 200
     done = wizard.confirm()
-    assert done.redirect_chain[-1][0] == reverse("enrolment:done")
+    assert reverse("enrolment:done") in [url for url, _ in done.redirect_chain]
     assert EnrolmentRequest.objects.get().documents.count() == 4
     assert_documents_match_files(_isolated_storage)

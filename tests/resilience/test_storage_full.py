@@ -162,6 +162,6 @@ def test_full_disk_at_the_final_submit(wizard, tiny_storage):
 
     filler.unlink()
     done = wizard.confirm()
-    assert done.redirect_chain[-1][0] == reverse("enrolment:done")
+    assert reverse("enrolment:done") in [url for url, _ in done.redirect_chain]
     assert EnrolmentRequest.objects.get().documents.count() == len(drafts)
     assert_documents_match_files(tiny_storage.root)

@@ -340,7 +340,7 @@ def test_a_refused_write_at_the_final_submit_asks_to_try_again(
     monkeypatch.setattr(field, "storage", storages["private"])
     with django_capture_on_commit_callbacks(execute=True):
         done = wizard.confirm()
-    assert done.redirect_chain[-1][0] == reverse("enrolment:done")
+    assert reverse("enrolment:done") in [url for url, _ in done.redirect_chain]
     names = [f"documents/{name}" for name in EnrolmentRequest.objects.get().documents.values_list("file", flat=True)]
     assert keys(s3_client, on_s3) == sorted(names)
 

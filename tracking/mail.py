@@ -1,0 +1,37 @@
+"""The deposit receipt attached to the acknowledgement mails (R-AFT-4, R-MAIL-1, R-FIN-5).
+
+Made when the worker sends the mail, from the stored request: the outbox row holds no PDF, and a
+row delivered twice (a worker's re-delivery) is still sent once by the outbox (SECURITY R2) — and
+would carry the same bytes anyway (see ``tracking.receipts``)."""
+
+import re
+
+from notifications.models import OutboundEmail
+from notifications.services import Attachment, attach_at_delivery
+from tracking import receipts
+
+PDF = "application/pdf"
+FUNDING_KEY = re.compile(r"^funding:(?P<request>\d+):change:(?P<change>\d+)$")
+
+
+@attach_at_delivery("enrolment_acknowledgement")
+def enrolment_receipt(email: OutboundEmail) -> list[Attachment]:
+    if email.enrolment is None:
+        return []
+    receipt = receipts.enrolment_receipt(email.enrolment)
+    return [(receipt.filename, receipts.render_pdf(receipt), PDF)]
+
+
+@attach_at_delivery("funding_acknowledgement")
+def funding_receipt(email: OutboundEmail) -> list[Attachment]:
+    from funding.models import FundingStatusChange
+
+    # The row's key names the filing's change of status, and so its version (funding.services._mail).
+    match = FUNDING_KEY.match(email.key)
+    if match is None:
+        return []
+    change = FundingStatusChange.objects.select_related("request__enrolment", "version").get(
+        pk=match["change"], request_id=match["request"]
+    )
+    receipt = receipts.funding_receipt(change.request, change.version)
+    return [(receipt.filename, receipts.render_pdf(receipt), PDF)]

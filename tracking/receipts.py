@@ -1,0 +1,437 @@
+"""The deposit receipt (« accusé de dépôt », R-AFT-4): one PDF builder for every kind of deposit.
+
+A deposit (an enrolment, a funding request's version, later a modification ENR…M1) is first
+turned into a ``Receipt``: plain values, the documents with their size and SHA-256, and the
+SHA-256 of the submitted data. ``render_pdf`` draws any ``Receipt``. A new kind of deposit only
+needs a function that builds its ``Receipt``.
+
+ReportLab draws the PDF: pure Python, no system library, so `make run` works on a fresh machine
+(WeasyPrint would need Pango and its fonts from Debian). The QR code's modules come from the
+`qrcode` package and are drawn as vector squares: sharp at any zoom or print size.
+
+The PDF is made from stored values only and ReportLab runs in its « invariant » mode (no creation
+date, fixed document id): the same deposit always gives the same bytes, whether it is downloaded
+today or attached to a mail the worker sends again.
+
+« Submitted data » (its SHA-256 is printed on the receipt): the JSON text of ``submitted_data()``
+— the values the vendor sent, under the model's field names, the IBAN without blanks in capitals,
+the documents as (kind or name, original name, size, SHA-256) sorted — written with sorted keys,
+no blanks between items (separators ``,`` and ``:``), non-ASCII characters as they are, encoded in
+UTF-8. Anyone holding the values can compute it again (``canonical_sha256``).
+"""
+
+import hashlib
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+import qrcode
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+DATA_FORMAT_ENROLMENT = "segurnum/accuse-de-depot/enrolement/1"
+DATA_FORMAT_FUNDING = "segurnum/accuse-de-depot/financement/1"
+
+# The request's values, as the vendor sent them (R-WIZ-2..6), in the order of the wizard.
+ENROLMENT_SUBMITTED_FIELDS = (
+    "referencing_number",
+    "software_name",
+    "software_version",
+    "dsr_label",
+    "siret",
+    "registry_denomination",
+    "denomination",
+    "trade_name",
+    "recipient",
+    "building",
+    "street_number",
+    "street_extension",
+    "street_type",
+    "street_name",
+    "address_complement",
+    "postal_code",
+    "city",
+    "is_distributor",
+    "is_legal_representative",
+    "representative_last_name",
+    "representative_first_name",
+    "representative_email",
+    "representative_phone",
+    "depositor_last_name",
+    "depositor_first_name",
+    "depositor_email",
+    "depositor_phone",
+    "third_party_quality",
+    "iban",
+    "bic",
+    "account_holder",
+    "bank_domiciliation",
+    "vat_rate",
+)
+
+
+@dataclass(frozen=True)
+class ReceiptDocument:
+    label: str  # what the piece is (« RIB », « Fichier json »…)
+    name: str  # the file's name as the vendor sent it
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    kind: str  # « Demande d'enrôlement », « Demande de financement », « Demande de modification »
+    number: str
+    submitted_at: datetime
+    software: str
+    siret: str
+    denomination: str
+    representative: str
+    documents: list[ReceiptDocument]
+    data_sha256: str
+    tracking_url: str
+    tracking_label: str
+    tracking_hint: str
+    details: list[tuple[str, str]] = field(default_factory=list)
+    file_suffix: str = ""  # « -version-2 » for a funding request's second version
+
+    @property
+    def filename(self) -> str:
+        return f"accuse-de-depot-{self.number}{self.file_suffix}.pdf"
+
+
+# --- the submitted data and its digest ---------------------------------------------------------------
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def canonical_sha256(data: Any) -> str:
+    return hashlib.sha256(canonical_json(data)).hexdigest()
+
+
+def enrolment_submitted_data(enrolment) -> dict[str, Any]:
+    values = {name: getattr(enrolment, name) for name in ENROLMENT_SUBMITTED_FIELDS}
+    values["iban"] = "".join(values["iban"].split()).upper()
+    pieces = sorted(
+        (
+            {"kind": d.kind, "name": d.original_name, "size": d.size, "sha256": d.sha256}
+            for d in enrolment.documents.all()
+        ),
+        key=lambda piece: piece["kind"],
+    )
+    return {"format": DATA_FORMAT_ENROLMENT, "values": values, "documents": pieces}
+
+
+def funding_submitted_data(version) -> dict[str, Any]:
+    request = version.request
+    pieces = sorted(
+        ({"name": d.name, "size": d.size, "sha256": d.sha256} for d in version.documents.all()),
+        key=lambda piece: piece["name"],
+    )
+    return {
+        "format": DATA_FORMAT_FUNDING,
+        "values": {
+            "enrolment": request.enrolment.number,
+            "siret": request.siret,
+            "version": version.number,
+            "json_name": version.json_name,
+            "json_size": version.json_size,
+            "json_sha256": version.json_sha256,
+            "zip_name": version.zip_name,
+            "beneficiary_count": version.beneficiary_count,
+            "amount_ht": str(version.amount_ht),
+            "amount_ttc": str(version.amount_ttc),
+            "vat_rate": version.vat_rate,
+        },
+        "documents": pieces,
+    }
+
+
+# --- building receipts -------------------------------------------------------------------------------
+
+
+def status_check_url() -> str:
+    """« Suivre ma demande », absolute: from SITE_URL (never from the request's Host header)."""
+    return settings.SITE_URL + reverse("tracking:status")
+
+
+def enrolment_receipt(enrolment) -> Receipt:
+    documents = [
+        ReceiptDocument(label=d.get_kind_display(), name=d.original_name, size=d.size, sha256=d.sha256)
+        for d in sorted(enrolment.documents.all(), key=lambda d: d.kind)
+    ]
+    return Receipt(
+        kind="Demande d'enrôlement",
+        number=enrolment.number,
+        submitted_at=enrolment.submitted_at,
+        software=f"{enrolment.software_name} (version {enrolment.software_version}) — "
+        f"N° unique de référencement (ANS) {enrolment.referencing_number}",
+        siret=enrolment.siret,
+        denomination=enrolment.denomination,
+        representative=enrolment.representative_name,
+        documents=documents,
+        data_sha256=canonical_sha256(enrolment_submitted_data(enrolment)),
+        tracking_url=status_check_url(),
+        tracking_label="Suivre ma demande",
+        tracking_hint=f"pour connaître l'état de votre demande : saisissez son numéro {enrolment.number} et votre "
+        "numéro de SIRET.",
+        details=[("Taux TVA", enrolment.get_vat_rate_display())],
+    )
+
+
+def funding_receipt(funding, version=None) -> Receipt:
+    """The receipt of one version of a funding request (the current one by default): each version
+    sent after « A modifier » is a deposit of its own."""
+    version = version or funding.current_version
+    enrolment = funding.enrolment
+    documents = [
+        ReceiptDocument(
+            label="Fichier json", name=version.json_name, size=version.json_size, sha256=version.json_sha256
+        )
+    ]
+    documents += [
+        ReceiptDocument(label="Pièce du fichier zip", name=d.name, size=d.size, sha256=d.sha256)
+        for d in version.documents.order_by("name")
+    ]
+    return Receipt(
+        kind="Demande de financement",
+        number=funding.number,
+        submitted_at=version.created_at,
+        software=f"{enrolment.software_name} (version {enrolment.software_version}) — enrôlement {enrolment.number}",
+        siret=funding.siret,
+        denomination=enrolment.denomination,
+        representative=enrolment.representative_name,
+        documents=documents,
+        data_sha256=canonical_sha256(funding_submitted_data(version)),
+        tracking_url=settings.SITE_URL + reverse("portal:funding"),
+        tracking_label="Suivi de ma demande de financement",
+        tracking_hint="et connectez-vous à votre espace pour suivre votre demande de financement.",
+        details=[
+            ("Version", str(version.number)),
+            ("Bénéficiaires", str(version.beneficiary_count)),
+            ("Montant HT", f"{_grouped(version.amount_ht)} €"),
+            ("Montant TTC", f"{_grouped(version.amount_ttc)} €"),
+            ("Fichier zip", version.zip_name or "aucun"),
+        ],
+        file_suffix=f"-version-{version.number}",
+    )
+
+
+# --- drawing the PDF ---------------------------------------------------------------------------------
+
+BLUE_FRANCE = colors.HexColor("#000091")
+GREY = colors.HexColor("#666666")
+LIGHT = colors.HexColor("#eeeeee")
+MARGIN = 18 * mm
+QR_SIZE = 38 * mm
+
+_BASE = ParagraphStyle("base", fontName="Helvetica", fontSize=9.5, leading=12.5, alignment=TA_LEFT)
+STYLES = {
+    "base": _BASE,
+    "small": ParagraphStyle("small", parent=_BASE, fontSize=8, leading=10, textColor=GREY),
+    "brand": ParagraphStyle("brand", parent=_BASE, fontName="Helvetica-Bold", fontSize=9, textColor=BLUE_FRANCE),
+    "title": ParagraphStyle("title", parent=_BASE, fontName="Helvetica-Bold", fontSize=20, leading=24, spaceAfter=2),
+    "subtitle": ParagraphStyle("subtitle", parent=_BASE, fontSize=12, leading=15, spaceAfter=8),
+    "h2": ParagraphStyle(
+        "h2", parent=_BASE, fontName="Helvetica-Bold", fontSize=12, leading=15, spaceBefore=10, spaceAfter=4
+    ),
+    "label": ParagraphStyle("label", parent=_BASE, fontName="Helvetica-Bold"),
+    "hash": ParagraphStyle("hash", parent=_BASE, fontName="Courier", fontSize=8.5, leading=10.5),
+}
+
+
+def _text(value: Any) -> str:
+    """Escaped for ReportLab's markup, limited to what the PDF's standard fonts can show (Windows
+    code page 1252): any other character (a control or bidi character in a file name…) becomes
+    « ? » rather than a wrong glyph."""
+    text = str(value).encode("cp1252", errors="replace").decode("cp1252")
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return escape(text)
+
+
+def _grouped(number: Any) -> str:
+    integer, _, decimals = f"{number}".partition(".")
+    grouped = f"{int(integer):,}".replace(",", " ")
+    return f"{grouped},{decimals}" if decimals else grouped
+
+
+def paris_time(moment: datetime) -> str:
+    local = timezone.localtime(moment, timezone=_paris())
+    return f"{local:%d/%m/%Y à %H:%M:%S} (heure de Paris)"
+
+
+def _paris():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Paris")
+
+
+class QrCode(Flowable):
+    """The QR code of ``url``, modules drawn as filled squares, linked to the URL as well."""
+
+    def __init__(self, url: str, size: float = QR_SIZE) -> None:
+        super().__init__()
+        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+        code.add_data(url)
+        code.make(fit=True)
+        self.matrix = code.get_matrix()
+        self.url = url
+        self.width = self.height = size
+
+    def draw(self) -> None:
+        canvas = self.canv
+        count = len(self.matrix)
+        module = self.width / count
+        canvas.setFillColor(colors.white)
+        canvas.rect(0, 0, self.width, self.height, stroke=0, fill=1)
+        canvas.setFillColor(colors.black)
+        for row, cells in enumerate(self.matrix):
+            for column, dark in enumerate(cells):
+                if dark:
+                    y = self.height - (row + 1) * module
+                    canvas.rect(column * module, y, module, module, stroke=0, fill=1)
+        canvas.linkURL(self.url, (0, 0, self.width, self.height), relative=1)
+
+
+def _key_values(rows: Iterable[tuple[str, str]]) -> Table:
+    data = [[Paragraph(_text(k), STYLES["label"]), Paragraph(_text(v), STYLES["base"])] for k, v in rows]
+    table = Table(data, colWidths=[48 * mm, None], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, LIGHT),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return table
+
+
+def _documents_table(documents: list[ReceiptDocument]) -> Table:
+    header = [Paragraph(text, STYLES["label"]) for text in ("Pièce", "Fichier", "Taille")]
+    data, style = (
+        [header],
+        [
+            ("BACKGROUND", (0, 0), (-1, 0), LIGHT),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ],
+    )
+    for document in documents:
+        data.append(
+            [
+                Paragraph(_text(document.label), STYLES["base"]),
+                Paragraph(_text(document.name), STYLES["base"]),
+                Paragraph(f"{_grouped(document.size)} octets", STYLES["base"]),
+            ]
+        )
+        data.append([Paragraph(f"SHA-256 : {document.sha256}", STYLES["hash"]), "", ""])
+        row = len(data) - 1
+        style += [("SPAN", (0, row), (-1, row)), ("LINEBELOW", (0, row), (-1, row), 0.5, GREY)]
+    table = Table(data, colWidths=[55 * mm, None, 32 * mm], hAlign="LEFT", repeatRows=1)
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _footer(canvas, document) -> None:
+    canvas.saveState()
+    canvas.setFont("Helvetica", 7.5)
+    canvas.setFillColor(GREY)
+    canvas.drawString(MARGIN, 10 * mm, f"Accusé de dépôt {document.receipt_number} — page {document.page}")
+    canvas.restoreState()
+
+
+def render_pdf(receipt: Receipt) -> bytes:
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=f"Accusé de dépôt {receipt.number}",
+        author="Agence de services et de paiement",
+        subject=receipt.kind,
+        creator="Portail Ségur Numérique",
+        lang="fr-FR",
+        invariant=1,
+    )
+    document.receipt_number = receipt.number
+    story: list[Flowable] = [
+        Paragraph("Agence de services et de paiement — Portail Ségur Numérique", STYLES["brand"]),
+        Spacer(1, 6 * mm),
+        Paragraph("Accusé de dépôt", STYLES["title"]),
+        Paragraph(_text(f"{receipt.kind} {receipt.number}"), STYLES["subtitle"]),
+        _key_values(
+            [
+                ("Numéro de la demande", receipt.number),
+                ("Déposée le", paris_time(receipt.submitted_at)),
+                ("Logiciel", receipt.software),
+                ("Numéro de SIRET", receipt.siret),
+                ("Dénomination sociale", receipt.denomination),
+                ("Représentant", receipt.representative),
+                *receipt.details,
+            ]
+        ),
+        Paragraph("Pièces déposées", STYLES["h2"]),
+    ]
+    if receipt.documents:
+        story.append(_documents_table(receipt.documents))
+    else:
+        story.append(Paragraph("Aucune pièce.", STYLES["base"]))
+    story += [
+        Paragraph("Empreinte des données déposées", STYLES["h2"]),
+        Paragraph(f"SHA-256 : {receipt.data_sha256}", STYLES["hash"]),
+        Paragraph(
+            "Empreinte SHA-256 du texte JSON des valeurs saisies et de la liste des pièces (nom, taille, "
+            "empreinte), clés triées, encodé en UTF-8. Elle permet de vérifier que la demande conservée par "
+            "l'ASP est celle que vous avez déposée.",
+            STYLES["small"],
+        ),
+        Spacer(1, 6 * mm),
+        KeepTogether(
+            [
+                Paragraph(_text(receipt.tracking_label), STYLES["h2"]),
+                Table(
+                    [
+                        [
+                            QrCode(receipt.tracking_url),
+                            Paragraph(
+                                f"Flashez ce code ou rendez-vous sur {_text(receipt.tracking_url)} "
+                                f"{_text(receipt.tracking_hint)}",
+                                STYLES["base"],
+                            ),
+                        ]
+                    ],
+                    colWidths=[QR_SIZE + 6 * mm, None],
+                    hAlign="LEFT",
+                    style=TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)]),
+                ),
+            ]
+        ),
+        Spacer(1, 4 * mm),
+        Paragraph(
+            "Ce document atteste le dépôt de la demande. Il ne vaut pas décision : l'ASP vous informera par "
+            "courriel de la suite donnée. Conservez-le avec le numéro de votre demande.",
+            STYLES["small"],
+        ),
+    ]
+    document.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    return buffer.getvalue()

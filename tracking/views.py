@@ -81,7 +81,7 @@ def _may_download(request: HttpRequest, enrolment: EnrolmentRequest) -> bool:
 
 @require_GET
 def confirmation(request: HttpRequest, token: str) -> HttpResponse:
-    """The guide's sentence with the ENR number, at an address that can be bookmarked. Reopened
+    """The guide's sentence with the ENR number, at an address that can be bookmarked (R-AFT-5). Reopened
     later, it leads to « Suivre ma demande »; the receipt stays with the session that submitted
     the request (or the vendor's account)."""
     number = links.number_from_token(token)

@@ -1,25 +1,40 @@
 """Reading a PDF back as a person would: its text (poppler's pdftotext) and page 1 as an image
 (pdftoppm)."""
 
+import os
 import re
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 
+def require_poppler() -> None:
+    """poppler-utils (pdftotext, pdftoppm) is installed by .ci/run; elsewhere its absence skips."""
+    if shutil.which("pdftotext") and shutil.which("pdftoppm"):
+        return
+    if os.environ.get("CI"):
+        pytest.fail("pdftotext / pdftoppm absents : apt-get install poppler-utils")
+    pytest.skip("pdftotext / pdftoppm absents (apt-get install poppler-utils)")
+
+
 def pdf_text(content: bytes) -> str:
+    require_poppler()
     result = subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True)
     return result.stdout.decode("utf-8")
 
 
 def page_count(content: bytes) -> int:
+    require_poppler()
     result = subprocess.run(["pdfinfo", "-"], input=content, capture_output=True, check=True)
     return int(re.search(r"^Pages:\s+(\d+)", result.stdout.decode(), re.M).group(1))
 
 
 def first_page_png(content: bytes, *, dpi: int = 150, keep_as: Path | None = None) -> Image.Image:
+    require_poppler()
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "receipt.pdf"
         source.write_bytes(content)

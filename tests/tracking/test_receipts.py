@@ -186,3 +186,39 @@ def test_the_funding_request_receipt_lists_the_json_and_every_piece(settings):
             assert f"SHA-256 : {hashlib.sha256(content).hexdigest()}" in text
     assert re.search(rf"SHA-256 : {receipts.canonical_sha256(receipts.funding_submitted_data(version))}", text)
     assert list(link_rectangles(pdf)) == ["https://segurnum.example.fr/espace/demande-de-financement/"]
+
+
+def test_a_long_list_of_pieces_runs_over_several_pages_with_every_digest():
+    documents = [
+        receipts.ReceiptDocument(
+            label="Pièce du fichier zip",
+            name=f"structures/bon-de-commande-{n:04d}.pdf",
+            size=1000 + n,
+            sha256=hashlib.sha256(str(n).encode()).hexdigest(),
+        )
+        for n in range(120)
+    ]
+    receipt = receipts.Receipt(
+        kind="Demande de financement",
+        number="FIN0042",
+        submitted_at=datetime(2026, 7, 1, 8, 0, tzinfo=UTC),
+        software="ARCAD SAAD (version 17) — enrôlement ENR0011M0",
+        siret="47992882200069",
+        denomination="ASSOCIATION SERVICES MEDIATION",
+        representative="Eishiro ODA",
+        documents=documents,
+        data_sha256="0" * 64,
+        tracking_url=STATUS_URL,
+        tracking_label="Suivi de ma demande de financement",
+        tracking_hint="et connectez-vous.",
+    )
+    pdf = receipts.render_pdf(receipt)
+    text = pdf_text(pdf)
+
+    assert page_count(pdf) > 3
+    assert re.search(r"Déposée le\s+01/07/2026 à 10:00:00 \(heure de Paris\)", text)  # summer time: UTC+2
+    assert text.count("SHA-256 : ") == 121
+    for document in documents:
+        assert re.search(rf"{re.escape(document.name)}\s+{octets(document.size)}", text)
+        assert f"SHA-256 : {document.sha256}" in text
+    assert f"Accusé de dépôt FIN0042 — page {page_count(pdf)}" in text

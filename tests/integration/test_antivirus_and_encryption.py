@@ -44,7 +44,7 @@ def test_eicar_is_refused_then_a_clean_enrolment_is_stored_encrypted(processes, 
     assert not files_under(tmp_path / "private")
 
     page = Wizard(web.client()).complete()
-    assert reverse("enrolment:done") in [url for url, _ in page.redirect_chain]
+    assert any(url.endswith(reverse("enrolment:done")) for url, _ in page.redirect_chain)
     enrolment = EnrolmentRequest.objects.get(number=ENR.search(page.text).group(0))
     assert enrolment.iban == GUIDE_IBAN  # the test process holds the same keys
     with connection.cursor() as cursor:

@@ -32,7 +32,7 @@ def sign_in_admin(client, username: str, password: str = AGENT_PASSWORD) -> None
 def test_enrolment_over_http_is_acknowledged_by_the_worker(stack, relay, registries):
     page = Wizard(stack.client()).complete()
 
-    assert page.status_code == 200 and reverse("enrolment:done") in [url for url, _ in page.redirect_chain]
+    assert page.status_code == 200 and any(url.endswith(reverse("enrolment:done")) for url, _ in page.redirect_chain)
     number = ENR.search(page.text).group(0)
     enrolment = EnrolmentRequest.objects.get(number=number)
     # gunicorn wrote the documents in the private storage the worker shares, drafts removed.
@@ -47,6 +47,11 @@ def test_enrolment_over_http_is_acknowledged_by_the_worker(stack, relay, registr
     assert number in received[0].subject
     # Built and sent by the worker process, not by the web request (Message-ID holds the pid).
     assert received[0].sender_pid == stack.worker.pid
+    # The worker made the deposit receipt and attached it (R-AFT-4).
+    (attachment,) = received[0].message.iter_attachments()
+    assert attachment.get_filename() == f"accuse-de-depot-{number}.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content().startswith(b"%PDF-")
     row = OutboundEmail.objects.get(enrolment=enrolment)
     assert (row.kind, row.status, row.attempts, row.subject) == (
         "enrolment_acknowledgement",

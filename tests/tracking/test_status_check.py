@@ -205,3 +205,30 @@ def test_look_ups_are_limited_per_address_known_and_unknown_alike(client, enrolm
 def test_the_number_can_come_from_the_confirmation_page_link(client):
     page = client.get(URL + "?numero=ENR0011M0")
     assert 'value="ENR0011M0"' in html(page)
+
+
+def test_a_new_status_plugs_in_with_its_items_to_complete(client, enrolment, monkeypatch):
+    """What the page says comes from tracking.status.STAGES: a status added later (« A compléter »)
+    brings its words and the lines it lists, with no change to the view or the template."""
+    from tracking import status
+
+    def items(answer):
+        return ["RIB : le document est illisible.", f"Numéro concerné : {answer.number}"]
+
+    monkeypatch.setitem(
+        status.STAGES,
+        "to_complete",
+        status.Stage(
+            title="A compléter",
+            next_step="Complétez votre demande depuis le lien reçu par courriel.",
+            details_title="Éléments à compléter",
+            details=items,
+        ),
+    )
+    EnrolmentRequest.objects.filter(pk=enrolment.pk).update(status="to_complete")
+
+    page = text(look_up(client, "ENR0011M0", SIRET))
+
+    assert "Demande ENR0011M0 : A compléter" in page
+    assert "Prochaine étape Complétez votre demande depuis le lien reçu par courriel." in page
+    assert "Éléments à compléter RIB : le document est illisible. Numéro concerné : ENR0011M0" in page

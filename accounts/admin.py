@@ -3,13 +3,16 @@ from django.contrib.auth.admin import UserAdmin
 
 from accounts import services
 from accounts.models import RecoveryRequest, User
+from segurnum.admin import FrenchTitlesMixin
 
 
 @admin.register(User)
-class PortalUserAdmin(UserAdmin):
+class PortalUserAdmin(FrenchTitlesMixin, UserAdmin):
     """Agents and support staff are put in their group here; vendors' accounts come from the
     validation of their request. Agents and support see the vendors' accounts only and may
     unlock one (R-ACC-5); superusers manage every account."""
+
+    title_noun = "un utilisateur"
 
     list_display = (
         "username",

@@ -54,7 +54,10 @@ class NewPasswordMixin:
         self.fields["new_password1"] = forms.CharField(
             label="Entrez le nouveau mot de passe",
             strip=False,
-            widget=password_input("new-password"),
+            # Described by the rules box above the form (templates/accounts/_password_rules.html).
+            widget=forms.PasswordInput(
+                attrs={"autocomplete": "new-password", "spellcheck": "false", "aria-describedby": "password-rules"}
+            ),
             error_messages={"required": "Saisissez le nouveau mot de passe."},
         )
         self.fields["new_password2"] = forms.CharField(

@@ -2,6 +2,7 @@
 
 import logging
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter, SimpleListFilter
 from django.core.exceptions import PermissionDenied
@@ -28,12 +29,26 @@ UNREADABLE_DOCUMENT = (
 )
 
 
+class ReferencedSoftwareRowForm(forms.ModelForm):
+    """A row of the list: its « actif » box is named after its software (RGAA 11.1), where
+    Django's list leaves it without a label."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "active" in self.fields and self.instance.pk:
+            widget = self.fields["active"].widget
+            widget.attrs = {**widget.attrs, "aria-label": f"Actif : {self.instance.referencing_number}"}
+
+
 @admin.register(ReferencedSoftware)
 class ReferencedSoftwareAdmin(admin.ModelAdmin):
     list_display = ("referencing_number", "software_name", "version", "dsr_label", "editor_siret", "active")
     list_filter = ("active", "dsr_label")
     search_fields = ("referencing_number", "software_name", "editor_siret", "editor_name")
     list_editable = ("active",)
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, **{"form": ReferencedSoftwareRowForm, **kwargs})
 
 
 class DsrFilter(SimpleListFilter):

@@ -76,6 +76,10 @@ class DocumentField(forms.Field):
         return False
 
 
+EMAIL = forms.EmailInput(attrs={"autocomplete": "email"})
+TEL = {"type": "tel", "autocomplete": "tel"}
+
+
 class SecurityCodeInput(CaptchaTextInput):
     """The captcha image, its answer box and, where a speech synthesiser is installed, a French
     audio version (see ``enrolment.views.captcha_audio``)."""
@@ -112,9 +116,7 @@ class SecurityCodeField(CaptchaField):
                 "incomplete": "Recopiez le code captcha affiché.",
             },
         )
-        kwargs.setdefault(
-            "widget", SecurityCodeInput(attrs={"class": "fr-input", "autocomplete": "off", "autocapitalize": "off"})
-        )
+        kwargs.setdefault("widget", SecurityCodeInput(attrs={"autocomplete": "off", "autocapitalize": "off"}))
         super().__init__(**kwargs)
 
 
@@ -170,7 +172,9 @@ class ReferencingForm(WizardStepForm):
     referencing_number = forms.CharField(
         label="N° unique de référencement (ANS)",
         max_length=50,
-        widget=forms.TextInput(attrs={"placeholder": "N° unique de référencement (ANS)", "autocomplete": "off"}),
+        # A hint says what to type; a placeholder repeating the label said nothing (DSFR).
+        help_text="Le numéro figurant sur le certificat de l'ANS, par exemple tndSAS0031.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     certificate = DocumentField(kind=Kind.REFERENCING_CERTIFICATE, label="Certificat de référencement")
 
@@ -229,19 +233,38 @@ class ApplicantForm(WizardStepForm):
     captcha = SecurityCodeField()
 
     # Personne morale (R-WIZ-3)
-    denomination = forms.CharField(label="Dénomination sociale", max_length=250)
+    # autocomplete: what each field is for, so that a browser can fill it in (RGAA 11.13).
+    denomination = forms.CharField(
+        label="Dénomination sociale", max_length=250, widget=forms.TextInput(attrs={"autocomplete": "organization"})
+    )
     trade_name = forms.CharField(label="Nom commercial", max_length=250)
     recipient = forms.CharField(label="Identité du destinataire / service", max_length=250, required=False)
-    building = forms.CharField(label="Entrée / Bât / Immeuble", max_length=250, required=False)
+    building = forms.CharField(
+        label="Entrée / Bât / Immeuble",
+        max_length=250,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
+    )
     street_number = forms.CharField(label="N°", max_length=5, required=False)
     street_extension = forms.CharField(label="Extension", max_length=10, required=False)
     street_type = forms.CharField(label="Type de voie", max_length=50)
-    street_name = forms.CharField(label="Nom de voie", max_length=250)
-    address_complement = forms.CharField(label="Complément d'adresse", max_length=250, required=False)
-    postal_code = forms.CharField(
-        label="Code postal", max_length=5, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    street_name = forms.CharField(
+        label="Nom de voie", max_length=250, widget=forms.TextInput(attrs={"autocomplete": "address-line1"})
     )
-    city = forms.CharField(label="Commune", max_length=100)
+    address_complement = forms.CharField(
+        label="Complément d'adresse",
+        max_length=250,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line3"}),
+    )
+    postal_code = forms.CharField(
+        label="Code postal",
+        max_length=5,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+    city = forms.CharField(
+        label="Commune", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
+    )
     kbis = DocumentField(
         kind=Kind.KBIS,
         label="kbis",
@@ -253,26 +276,42 @@ class ApplicantForm(WizardStepForm):
     is_legal_representative = forms.ChoiceField(
         label="Je suis le représentant légal du fournisseur", choices=YES_NO, widget=forms.RadioSelect
     )
-    representative_last_name = forms.CharField(label="Nom du représentant", max_length=100)
-    representative_first_name = forms.CharField(label="Prénom du représentant", max_length=100)
-    representative_email = forms.EmailField(label="Email du représentant", max_length=254)
-    representative_email_confirmation = forms.EmailField(label="Confirmation email du représentant", max_length=254)
+    representative_last_name = forms.CharField(
+        label="Nom du représentant", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
+    representative_first_name = forms.CharField(
+        label="Prénom du représentant", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    representative_email = forms.EmailField(label="Email du représentant", max_length=254, widget=EMAIL)
+    representative_email_confirmation = forms.EmailField(
+        label="Confirmation email du représentant", max_length=254, widget=EMAIL
+    )
     representative_phone = forms.CharField(
-        label="Téléphone du représentant", max_length=20, widget=forms.TextInput(attrs={"type": "tel"})
+        label="Téléphone du représentant", max_length=20, widget=forms.TextInput(attrs=TEL)
     )
     representative_id = DocumentField(kind=Kind.REPRESENTATIVE_ID, label="CNI, passeport ou titre de séjour")
 
-    depositor_last_name = forms.CharField(label="Nom du dépositaire", max_length=100, required=False)
-    depositor_first_name = forms.CharField(label="Prénom du dépositaire", max_length=100, required=False)
-    depositor_email = forms.EmailField(label="Email du dépositaire", max_length=254, required=False)
+    depositor_last_name = forms.CharField(
+        label="Nom du dépositaire",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    depositor_first_name = forms.CharField(
+        label="Prénom du dépositaire",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    depositor_email = forms.EmailField(label="Email du dépositaire", max_length=254, required=False, widget=EMAIL)
     depositor_email_confirmation = forms.EmailField(
-        label="Confirmation email du dépositaire", max_length=254, required=False
+        label="Confirmation email du dépositaire", max_length=254, required=False, widget=EMAIL
     )
     depositor_phone = forms.CharField(
         label="Téléphone du dépositaire",
         max_length=20,
         required=False,
-        widget=forms.TextInput(attrs={"type": "tel"}),
+        widget=forms.TextInput(attrs=TEL),
     )
     depositor_id = DocumentField(kind=Kind.DEPOSITOR_ID, label="CNI, passeport ou titre de séjour du demandeur")
     third_party_quality = forms.ChoiceField(

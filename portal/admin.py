@@ -1,10 +1,12 @@
 from django.contrib import admin
 
 from portal.models import News
+from segurnum.admin import FrenchTitlesMixin
 
 
 @admin.register(News)
-class NewsAdmin(admin.ModelAdmin):
+class NewsAdmin(FrenchTitlesMixin, admin.ModelAdmin):
+    title_noun = "une actualité"
     list_display = ["title", "published_at", "published", "updated_at"]
     list_display_links = ["title"]
     list_filter = ["published", "published_at"]

@@ -14,4 +14,5 @@ urlpatterns = [
     path("mentions-legales/", views.legal, name="legal"),
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("conditions-generales-utilisation/", views.terms, name="terms"),
+    path("plan-du-site/", views.sitemap, name="sitemap"),
 ]

@@ -88,6 +88,11 @@ def terms(request):
     return render(request, "public/terms.html")
 
 
+def sitemap(request):
+    """« Plan du site »: a second way to reach every page (RGAA 12.1)."""
+    return render(request, "public/sitemap.html")
+
+
 def page_not_found(request, exception):
     return render(request, "404.html", status=404)
 

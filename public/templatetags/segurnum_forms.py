@@ -21,7 +21,8 @@ def _base_id(bound_field: BoundField) -> str:
 
 
 def _described_by(bound_field: BoundField) -> str:
-    ids = []
+    # A description set on the widget (a rules box outside the field) comes first.
+    ids = bound_field.field.widget.attrs.get("aria-describedby", "").split()
     if bound_field.help_text:
         ids.append(f"{_base_id(bound_field)}-hint")
     if bound_field.errors:

@@ -1,5 +1,7 @@
 """Each password rule, accepted and rejected examples (R-ACC-2, SECURITY A1)."""
 
+import re
+
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -70,5 +72,10 @@ def test_the_portal_rules_reach_the_page(client, new_vendor):
     page = client.get("/espace/changement-mot-de-passe/").content.decode()
     assert "comporter 8 caractères minimum dont 1 chiffre et" in page
     assert "Les caractères accentués ne sont pas autorisés." in page
-    assert "Au moins 1 caractère spécial (exemples : .,;?!:%#)." in page
-    assert "Différent de l&#x27;identifiant, et sans le contenir." in page
+    # Each rule is stated once: the guide's paragraph, then only the rules it does not state.
+    assert "Au moins 1 caractère spécial" not in page
+    assert "Différent de l&#x27;identifiant, et sans le contenir." not in page
+    assert "128 caractères au plus." in page
+    assert "ne peut pas être un mot de passe couramment utilisé" in page
+    # The box describes the new password's field (RGAA 11.10).
+    assert re.search(r'<input[^>]+name="new_password1"[^>]+aria-describedby="password-rules"', page)

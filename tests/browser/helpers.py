@@ -108,7 +108,7 @@ def press(page: Page, name: str) -> None:
 
 
 def next_step(page: Page) -> None:
-    press(page, "Etape suivante")
+    press(page, "Étape suivante")
 
 
 # --- what the vendor must see ----------------------------------------------------------------------

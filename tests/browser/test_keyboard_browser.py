@@ -80,7 +80,7 @@ def test_enrolment_with_the_keyboard_only(page, mailoutbox):
     assert_accessible(page)
     send_file(page, "Certificat de référencement", "certificat ANS.pdf")
     tab_to(page, page.get_by_role("link", name="Retour"))
-    activate(page, "Etape suivante")
+    activate(page, "Étape suivante")
 
     # 2 - Demandeur: Enter in the captcha field searches (a wrong key first).
     arrive(page, 2, "Demandeur")
@@ -104,18 +104,18 @@ def test_enrolment_with_the_keyboard_only(page, mailoutbox):
     for text, value in guide.REPRESENTATIVE.items():
         type_into(page, text, value)
     send_file(page, guide.REPRESENTATIVE_ID, "cni representant.pdf")
-    for name in ("Etape précédente", "Quitter sans enregistrer", "Etape suivante"):
+    for name in ("Étape précédente", "Quitter sans enregistrer", "Étape suivante"):
         tab_to(page, page.get_by_role("button", name=name, exact=True))
-    for name in ("Quitter sans enregistrer", "Etape précédente"):
+    for name in ("Quitter sans enregistrer", "Étape précédente"):
         tab_to(page, page.get_by_role("button", name=name, exact=True), backwards=True)
-    activate(page, "Etape suivante")
+    activate(page, "Étape suivante")
 
     # 3 - Coordonnées bancaires
     arrive(page, 3, "Coordonnées bancaires")
     for text, value in guide.BANK.items():
         type_into(page, text, value)
     send_file(page, "RIB", "RIB.pdf")
-    activate(page, "Etape suivante")
+    activate(page, "Étape suivante")
 
     # 4 - Taux TVA: typing on the closed list picks « HT - 0% », which shows the proof field.
     arrive(page, 4, "Taux TVA")
@@ -123,7 +123,7 @@ def test_enrolment_with_the_keyboard_only(page, mailoutbox):
     page.keyboard.type("HT")
     expect(field(page, "Taux TVA")).to_have_value("ht_0")
     send_file(page, "Preuve de régime hors TVA", "attestation non assujettissement.pdf")
-    activate(page, "Etape suivante")
+    activate(page, "Étape suivante")
 
     # 5 - Confirmation
     arrive(page, 5, "Confirmation")

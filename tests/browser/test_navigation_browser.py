@@ -1,4 +1,4 @@
-"""Scenarios 4 and 5: « Etape précédente » / « Etape suivante » lose nothing (R-WIZ-10), and
+"""Scenarios 4 and 5: « Étape précédente » / « Étape suivante » lose nothing (R-WIZ-10), and
 « Quitter sans enregistrer » drops the draft and its files (R-WIZ-9)."""
 
 from importlib import import_module
@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def previous_step(page) -> None:
-    press(page, "Etape précédente")
+    press(page, "Étape précédente")
 
 
 def assert_steps_kept(page, number: int) -> None:

@@ -73,8 +73,9 @@ def test_home_is_a_french_dsfr_page(home):
     assert "<title>Accueil — Portail SEGUR Numérique</title>" in content
     assert "Agence de services et de paiement" in content
     assert 'class="fr-header"' in content and 'class="fr-footer"' in content
-    for skip_link in ("Contenu", "Menu", "Pied de page"):
+    for skip_link in ("Contenu", "Pied de page"):
         assert f">{skip_link}</a>" in content
+    assert ">Menu</a>" not in content  # no menu on the public pages: no skip link to it (RGAA 12.7)
     assert '<main id="content" role="main"' in content
 
 

@@ -1,0 +1,512 @@
+"""The accessibility audit of every page and state a person can reach (RGAA 4.1), back office
+included, in Chromium: axe-core at every impact level (minor to critical), at 1280 and 320 px;
+reflow at 320 px, with and without the text spacing of WCAG 1.4.12; and a keyboard check at
+1280 px (Tab reaches every visible control, in order, with a visible focus, and leaves no trap).
+
+``STATES`` is the table: one row per page state, who sees it, and how to reach it. A page added to
+the portal gets its row here (``SEGURNUM_AUDIT_ONLY=<part of a name>`` audits the matching rows
+only, while fixing a page). Data are seeded once per test (one per width), the browser is the
+session's.
+"""
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Browser, Page, expect
+
+from accounts import services as account_services
+from enrolment import services as enrolment_services
+from enrolment.models import EnrolmentRequest
+from funding import format as funding_format
+from tests.browser.helpers import AXE, captcha, choose, field, guide_enrolment, open_page
+from tests.enrolment.wizard import load_registries
+from tests.factories import EnrolmentRequestFactory, NewsFactory, UserFactory, agent, support_user
+from tests.funding.factories import filed_request, open_window, validated_vendor
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DESKTOP, NARROW = 1280, 320
+PASSWORD = "Mot2passe!Solide"  # the factories'
+CONTACT = "/aide/contacter-assistance/"
+
+# WCAG 1.4.12: what a person's style sheet may impose; nothing may be cut off or overflow.
+TEXT_SPACING = """
+* { line-height: 1.5 !important; letter-spacing: 0.12em !important; word-spacing: 0.16em !important; }
+p { margin-bottom: 2em !important; }
+"""
+
+# Each visible control a keyboard user must reach with Tab (one radio button per group).
+TABBABLES = """() => {
+  const seen = new Set();
+  return Array.from(document.querySelectorAll(
+    'a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex="-1"])'
+  )).filter(e => {
+    if (e.disabled || e.tabIndex < 0 || e.type === 'hidden') return false;
+    if (!e.getClientRects().length || getComputedStyle(e).visibility === 'hidden') return false;
+    if (e.closest('[inert], [aria-hidden="true"]')) return false;
+    if (e.type === 'radio') { if (seen.has(e.name)) return false; seen.add(e.name); }
+    return true;
+  }).map((e, index) => { e.dataset.audit = index; return index; });
+}"""
+
+# The focused control, and whether its focus shows: an outline or a shadow on the control, on
+# one of its pseudo-elements, or on the ancestor that draws it (DSFR's « enlarge link » blocks).
+FOCUSED = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body || e === document.documentElement) return null;
+  const drawn = style => (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0)
+    || style.boxShadow !== 'none';
+  let visible = e.matches(':focus-visible') && (
+    drawn(getComputedStyle(e)) || drawn(getComputedStyle(e, '::before')) || drawn(getComputedStyle(e, '::after'))
+  );
+  let parent = e.parentElement;
+  for (let depth = 0; !visible && parent && depth < 4; depth++, parent = parent.parentElement) {
+    visible = parent.matches(':focus-within') && (
+      drawn(getComputedStyle(parent)) || drawn(getComputedStyle(parent, '::before'))
+    );
+  }
+  const box = e.getBoundingClientRect();
+  return {id: e.dataset.audit === undefined ? null : Number(e.dataset.audit),
+          html: e.outerHTML.slice(0, 120), visible, shown: box.width > 0 && box.height > 0};
+}"""
+
+NAMED = "ids => ids.map(id => document.querySelector(`[data-audit='${id}']`).outerHTML.slice(0, 120))"
+
+
+@dataclass
+class Seed:
+    vendor: object  # a vendor whose first connection is done
+    newcomer: object  # a vendor just validated: first connection to do
+    newcomer_password: str
+    agent: object
+    support: object
+    pending: EnrolmentRequest  # submitted, to be decided
+    validated: EnrolmentRequest
+    news_pk: int
+    funding_number: str
+
+
+def seed() -> Seed:
+    load_registries()
+    desk = agent(username="camille.roux", first_name="Camille", last_name="Roux")
+    helpdesk = support_user(username="sam.support")
+    vendor = UserFactory(username="marie.curie", first_name="Marie", last_name="Curie", email="marie@editeur.fr")
+    validated = EnrolmentRequestFactory(account=vendor, status=EnrolmentRequest.Status.VALIDATED)
+    news = NewsFactory(title="TEST SAS", body="Le portail évolue. " * 20)
+    # Validated by the agent through the service: account, mails (the support's « Courriels envoyés »).
+    to_validate = EnrolmentRequestFactory(representative_email="eishiro.oda@example.fr")
+    enrolment_services.validate_enrolment(enrolment=to_validate, by=desk)
+    newcomer = EnrolmentRequest.objects.get(pk=to_validate.pk).account
+    newcomer_password = account_services.set_temporary_password(user=newcomer)
+    pending = EnrolmentRequestFactory()
+    open_window()
+    # The published example names ENR0001M0, the number the wizard's walk gets.
+    example = funding_format.example_bytes().replace(b"ENR0001M0", b"ENR0900M0")
+    funding = filed_request(validated_vendor(username="demo.financement", number="ENR0900M0"), json_content=example)
+    return Seed(vendor, newcomer, newcomer_password, desk, helpdesk, pending, validated, news.pk, funding.number)
+
+
+# --- reaching each state -------------------------------------------------------------------------
+
+Reach = Callable[[Page, Seed], None]
+
+
+def go(url: str) -> Reach:
+    return lambda page, seed: page.goto(url)
+
+
+def submit(url: str, values: dict[str, str], button: str) -> Reach:
+    """Open ``url``, type ``values`` into the fields found by their labels, press ``button``."""
+
+    def reach(page: Page, seed: Seed) -> None:
+        page.goto(url)
+        for text, value in values.items():
+            field(page, text).fill(value)
+        page.get_by_role("button", name=button, exact=True).click()
+        page.wait_for_load_state()
+
+    return reach
+
+
+def csrf_refused(page: Page, seed: Seed) -> None:
+    page.goto("/connexion/identifiant-oublie/")
+    page.context.clear_cookies()
+    field(page, "Votre adresse électronique").fill("marie@editeur.fr")
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_role("heading", name="Accès refusé")).to_be_visible()
+
+
+def reset_question(page: Page, seed: Seed, *, answer: str | None = None) -> None:
+    """The mailed link of « J'ai oublié mon mot de passe », then (``answer``) the answer."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    uid = urlsafe_base64_encode(force_bytes(seed.vendor.pk))
+    page.goto(f"/connexion/reinitialisation/{uid}/{default_token_generator.make_token(seed.vendor)}/")
+    if answer is not None:
+        field(page, "Entrez la réponse").fill(answer)
+        page.get_by_role("button", name="Valider").click()
+        page.wait_for_load_state()
+
+
+def reset_password(page: Page, seed: Seed, *, weak: bool = False) -> None:
+    reset_question(page, seed, answer="Jules Ferry")
+    expect(page.get_by_role("heading", name="Nouveau mot de passe pour marie.curie")).to_be_visible()
+    if weak:
+        field(page, "Entrez le nouveau mot de passe").fill("court")
+        field(page, "Confirmez le nouveau mot de passe").fill("court")
+        page.get_by_role("button", name="Changement du mot de passe").click()
+        expect(page.locator("#error-summary")).to_be_visible()
+
+
+def first_connection(page: Page, seed: Seed, *, then: str = "") -> None:
+    """The newcomer signs in with the temporary password: « Changement du mot de passe », then
+    (``then="question"``) « Positionnement de la question secrète »."""
+    page.goto("/connexion/")
+    field(page, "Votre identifiant").fill(seed.newcomer.username)
+    field(page, "Votre mot de passe").fill(seed.newcomer_password)
+    page.get_by_role("button", name="Valider").click()
+    expect(
+        page.get_by_role("heading", name=f"Changement du mot de passe pour {seed.newcomer.username}")
+    ).to_be_visible()
+    if then == "erreur":
+        page.get_by_role("button", name="Changement du mot de passe").click()
+        expect(page.locator("#error-summary")).to_be_visible()
+    if then == "question":
+        field(page, "Entrez l'ancien mot de passe").fill(seed.newcomer_password)
+        field(page, "Entrez le nouveau mot de passe").fill("Segur;2026ok")
+        field(page, "Confirmez le nouveau mot de passe").fill("Segur;2026ok")
+        page.get_by_role("button", name="Changement du mot de passe").click()
+        expect(
+            page.get_by_role("heading", name=f"Positionnement de la question secrète pour {seed.newcomer.username}")
+        ).to_be_visible()
+
+
+def enrolment_detail(page: Page, seed: Seed) -> None:
+    page.goto(f"/espace/enrolement/{seed.validated.number}/")
+
+
+def news_detail(page: Page, seed: Seed) -> None:
+    page.goto(f"/espace/actualites/{seed.news_pk}/")
+
+
+def admin_search(page: Page, seed: Seed) -> None:
+    page.goto(f"/admin/enrolment/enrolmentrequest/?q={seed.pending.number}")
+
+
+def admin_change(page: Page, seed: Seed) -> None:
+    page.goto(f"/admin/enrolment/enrolmentrequest/{seed.pending.pk}/change/")
+
+
+def admin_refusal_without_reason(page: Page, seed: Seed) -> None:
+    admin_change(page, seed)
+    page.get_by_role("button", name="Rejeter").click()
+    page.wait_for_load_state()
+
+
+def support_result(page: Page, seed: Seed) -> None:
+    page.goto(f"/admin/recherche-demande/?q={seed.newcomer.enrolment_requests.get().number}")
+    expect(page.get_by_role("heading", name="Courriels envoyés")).to_be_visible()
+
+
+def funding_result(page: Page, seed: Seed) -> None:
+    page.goto(f"/admin/recherche-financement/?q={seed.funding_number}")
+
+
+def admin_funding_detail(page: Page, seed: Seed) -> None:
+    page.goto("/admin/funding/fundingrequest/")
+    page.get_by_role("link", name=seed.funding_number).first.click()
+    page.wait_for_load_state()
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    who: str  # visiteur, fournisseur, nouveau (first connection to do), agent, support
+    reach: Reach
+    admin: bool = False  # Django's admin: no design-system script to wait for
+
+
+STATES = [
+    # Public site
+    State("Accueil", "visiteur", go("/")),
+    State("Questions fréquentes", "visiteur", go("/aide/questions-frequentes/")),
+    State("Contacter l'assistance", "visiteur", go("/aide/contacter-assistance/")),
+    State("Contacter l'assistance — erreurs", "visiteur", submit(CONTACT, {}, "Envoyer ma demande")),
+    State("Mentions légales", "visiteur", go("/mentions-legales/")),
+    State("Déclaration d'accessibilité", "visiteur", go("/accessibilite/")),
+    State("Conditions générales d'utilisation", "visiteur", go("/conditions-generales-utilisation/")),
+    State("Plan du site", "visiteur", go("/plan-du-site/")),
+    State("Simuler mon fichier json", "visiteur", go("/simuler-fichier-json/")),
+    State(
+        "Simuler mon fichier json — erreur", "visiteur", submit("/simuler-fichier-json/", {}, "Contrôler mon fichier")
+    ),
+    State("Documentation du format", "visiteur", go("/format/segurnum-financement-sas/1.0/")),
+    State("Page non trouvée (404)", "visiteur", go("/nulle-part/")),
+    State("Accès refusé (403, formulaire expiré)", "visiteur", csrf_refused),
+    # Sign-in and recovery
+    State("Se connecter", "visiteur", go("/connexion/")),
+    State(
+        "Se connecter — erreur",
+        "visiteur",
+        submit("/connexion/", {"Votre identifiant": "x", "Votre mot de passe": "y"}, "Valider"),
+    ),
+    State("J'ai oublié mon identifiant", "visiteur", go("/connexion/identifiant-oublie/")),
+    State(
+        "J'ai oublié mon identifiant — erreur",
+        "visiteur",
+        submit("/connexion/identifiant-oublie/", {"Votre adresse électronique": "pas une adresse"}, "Valider"),
+    ),
+    State("J'ai oublié mon mot de passe", "visiteur", go("/connexion/mot-de-passe-oublie/")),
+    State(
+        "J'ai oublié mon mot de passe — erreur", "visiteur", submit("/connexion/mot-de-passe-oublie/", {}, "Valider")
+    ),
+    State(
+        "Demande envoyée",
+        "visiteur",
+        submit("/connexion/mot-de-passe-oublie/", {"Votre identifiant": "inconnu"}, "Valider"),
+    ),
+    State("Réinitialisation : question secrète", "visiteur", reset_question),
+    State(
+        "Réinitialisation : question secrète — erreur",
+        "visiteur",
+        lambda p, s: reset_question(p, s, answer="Victor Hugo"),
+    ),
+    State("Nouveau mot de passe", "visiteur", reset_password),
+    State("Nouveau mot de passe — erreur", "visiteur", lambda p, s: reset_password(p, s, weak=True)),
+    State("Lien expiré ou déjà utilisé", "visiteur", go("/connexion/reinitialisation/MQ/mauvais-jeton/")),
+    # First connection
+    State("Changement du mot de passe (1re connexion)", "visiteur", first_connection),
+    State("Changement du mot de passe — erreur", "visiteur", lambda p, s: first_connection(p, s, then="erreur")),
+    State("Positionnement de la question secrète", "visiteur", lambda p, s: first_connection(p, s, then="question")),
+    # Private space
+    State("Accueil fournisseur SAS", "fournisseur", go("/espace/")),
+    State("Actualité", "fournisseur", news_detail),
+    State("Suivi des demandes d'enrôlement", "fournisseur", go("/espace/enrolement/")),
+    State("Demande d'enrôlement (détail)", "fournisseur", enrolment_detail),
+    State("Demande de financement", "fournisseur", go("/espace/demande-de-financement/")),
+    State("Simuler mon fichier json (espace)", "fournisseur", go("/espace/demande-de-financement/simuler/")),
+    State("Déposer ma demande de financement", "fournisseur", go("/espace/demande-de-financement/deposer/")),
+    State(
+        "Déposer ma demande de financement — erreur",
+        "fournisseur",
+        submit("/espace/demande-de-financement/deposer/", {}, "Contrôler mes fichiers"),
+    ),
+    State("Mon compte", "fournisseur", go("/espace/mon-compte/")),
+    State("Changement du mot de passe (Mon compte)", "fournisseur", go("/espace/changement-mot-de-passe/")),
+    State("Question secrète (Mon compte)", "fournisseur", go("/espace/question-secrete/")),
+    State("Besoin d'aide?", "fournisseur", go("/espace/aide/")),
+    State("Plan du site (connecté)", "fournisseur", go("/plan-du-site/")),
+    # Back office
+    State("Back office — connexion", "visiteur", go("/admin/login/"), admin=True),
+    State("Back office — connexion, erreur", "visiteur", submit("/admin/login/", {}, "Connexion"), admin=True),
+    State("Back office — accueil", "agent", go("/admin/"), admin=True),
+    State("Demandes d'enrôlement (liste)", "agent", go("/admin/enrolment/enrolmentrequest/"), admin=True),
+    State("Demandes d'enrôlement (recherche)", "agent", admin_search, admin=True),
+    State("Demande d'enrôlement (instruction)", "agent", admin_change, admin=True),
+    State("Demande d'enrôlement — rejet sans motif", "agent", admin_refusal_without_reason, admin=True),
+    State("Logiciels référencés", "agent", go("/admin/enrolment/referencedsoftware/"), admin=True),
+    State("Courriels (boîte d'envoi)", "agent", go("/admin/notifications/outboundemail/"), admin=True),
+    State("Actualités", "agent", go("/admin/portal/news/"), admin=True),
+    State("Ajout d'une actualité", "agent", go("/admin/portal/news/add/"), admin=True),
+    State("Ajout d'une actualité — erreurs", "agent", submit("/admin/portal/news/add/", {}, "Enregistrer"), admin=True),
+    State("Utilisateurs", "agent", go("/admin/accounts/user/"), admin=True),
+    State("Demandes de financement (liste)", "agent", go("/admin/funding/fundingrequest/"), admin=True),
+    State("Demande de financement (instruction)", "agent", admin_funding_detail, admin=True),
+    State("Guichets de dépôt", "agent", go("/admin/funding/fundingwindow/"), admin=True),
+    State("Support — accueil", "support", go("/admin/"), admin=True),
+    State("Support — rechercher une demande", "support", go("/admin/recherche-demande/"), admin=True),
+    State("Support — demande trouvée", "support", support_result, admin=True),
+    State("Support — aucune demande", "support", go("/admin/recherche-demande/?q=ENR9999M0"), admin=True),
+    State("Support — rechercher un financement", "support", funding_result, admin=True),
+    State("Back office — accès refusé (403)", "support", go("/admin/portal/news/add/")),
+]
+
+
+# --- the checks ----------------------------------------------------------------------------------
+
+
+def axe_violations(page: Page, state: State) -> list[str]:
+    if not state.admin:
+        page.wait_for_selector('html[data-fr-js="true"]', state="attached")
+    return [
+        f"axe {v['id']} ({v['impact']}) : {[n['target'] for n in v['nodes']][:5]}"
+        for v in AXE.run(page).response["violations"]
+    ]
+
+
+# The innermost elements that stick out on the right: where an overflow comes from.
+STICKING_OUT = """width => Array.from(document.querySelectorAll('body *'))
+  .filter(e => e.getBoundingClientRect().right > width + 1)
+  .filter(e => !Array.from(e.children).some(c => c.getBoundingClientRect().right > width + 1))
+  .slice(0, 3)
+  .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().replace(/ +/g, '.') : ''))"""
+
+
+def overflow(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth") - page.viewport_size["width"]
+
+
+def sticking_out(page: Page) -> str:
+    return ", ".join(page.evaluate(STICKING_OUT, page.viewport_size["width"]))
+
+
+def reflow_problems(page: Page) -> list[str]:
+    problems = []
+    if (extra := overflow(page)) > 0:
+        problems.append(f"reflow : {extra} px de trop à {page.viewport_size['width']} px ({sticking_out(page)})")
+    # A constructed style sheet, as a person's extension would add it (the CSP refuses <style>).
+    page.evaluate(
+        "css => { const sheet = new CSSStyleSheet(); sheet.replaceSync(css);"
+        " document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet]; }",
+        TEXT_SPACING,
+    )
+    if (extra := overflow(page)) > 0:
+        problems.append(f"espacement du texte : {extra} px de trop ({sticking_out(page)})")
+    page.evaluate("() => { document.adoptedStyleSheets = document.adoptedStyleSheets.slice(0, -1); }")
+    return problems
+
+
+def keyboard_problems(page: Page) -> list[str]:
+    """Tab from where the page puts the focus until it comes back round: every visible control
+    is reached, each one visibly, and the focus never stays stuck on one."""
+    expected = page.evaluate(TABBABLES)
+    reached, problems, first, outside = [], [], None, 0
+    for _ in range(len(expected) * 2 + 10):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused is None:  # the browser's own controls, between the end and the top
+            outside += 1
+            if outside > 3:
+                problems.append("clavier : le focus ne revient pas dans la page")
+                break
+            continue
+        key = focused["id"] if focused["id"] is not None else focused["html"]
+        if key == first:
+            break
+        first = key if first is None else first
+        if reached and key == reached[-1]:
+            problems.append(f"clavier : focus bloqué sur {focused['html']}")
+            break
+        reached.append(key)
+        if not focused["visible"] or not focused["shown"]:
+            problems.append(f"clavier : focus invisible sur {focused['html']}")
+    missing = [index for index in expected if index not in reached]
+    if missing:
+        problems.append(f"clavier : jamais atteints {page.evaluate(NAMED, missing[:5])}")
+    return problems
+
+
+def audit(page: Page, state: State, *, keyboard: bool) -> list[str]:
+    problems = axe_violations(page, state)
+    if page.viewport_size["width"] == NARROW:
+        problems += reflow_problems(page)
+    if keyboard:
+        problems += keyboard_problems(page)
+    return problems
+
+
+# --- the walks ---------------------------------------------------------------------------------
+
+
+def signed_in(browser: Browser, base_url: str, width: int, user=None) -> Page:
+    page = open_page(browser, base_url, width=width)
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
+    return page
+
+
+def wizard_states(browser: Browser, base_url: str, width: int, results: dict) -> None:
+    """Scenario 1 of the guide, each page and error state it shows audited, plus the third-party
+    branch of step 2 and a refused IBAN on step 3."""
+    page = open_page(browser, base_url, width=width)
+
+    def visit(page: Page, name: str) -> None:
+        results[f"Enrôlement — {name}"] = audit(page, State(name, "visiteur", go("")), keyboard=width == DESKTOP)
+        if name == "demandeur":
+            choose(page, "id_applicant-is_legal_representative_1")
+            visit(page, "demandeur, tiers déclarant")
+            choose(page, "id_applicant-is_legal_representative_0")
+        if name == "coordonnees-bancaires":
+            iban = field(page, "IBAN").input_value()
+            field(page, "IBAN").fill("DE89370400440532013000")
+            page.get_by_role("button", name="Étape suivante", exact=True).click()
+            expect(page.locator("#error-summary")).to_be_visible()
+            results["Enrôlement — coordonnees-bancaires, erreur"] = audit(
+                page, State(name, "visiteur", go("")), keyboard=width == DESKTOP
+            )
+            field(page, "IBAN").fill(iban)
+        if name == "confirmation":
+            field(page, "Captcha").fill("faux00")
+            page.get_by_role("button", name="Terminer", exact=True).click()
+            expect(page.locator("#error-summary")).to_be_visible()
+            results["Enrôlement — confirmation, erreur"] = audit(
+                page, State(name, "visiteur", go("")), keyboard=width == DESKTOP
+            )
+            field(page, "Captcha").fill(captcha(page, "confirmation"))
+            for box in ("accept_terms", "accept_penal_code", "accept_sincerity"):
+                if not page.locator(f"#id_confirmation-{box}").is_checked():
+                    choose(page, f"id_confirmation-{box}")
+
+    try:
+        guide_enrolment(page, visit=visit)
+    except Exception as error:  # noqa: BLE001 - a state that cannot be reached is a finding
+        results["Enrôlement — parcours"] = [f"état non atteint : {str(error).splitlines()[0]}"]
+    page.context.close()
+
+
+def run_audit(browser: Browser, base_url: str, width: int) -> dict[str, list[str]]:
+    data = seed()
+    users = {"visiteur": None, "fournisseur": data.vendor, "agent": data.agent, "support": data.support}
+    results: dict[str, list[str]] = {}
+    pages: dict[str, Page] = {}
+    only = os.environ.get("SEGURNUM_AUDIT_ONLY", "")  # while fixing a page: the states named so
+    for state in [state for state in STATES if only.lower() in state.name.lower()]:
+        if state.who not in pages or state.who == "visiteur":
+            if state.who in pages:
+                pages[state.who].context.close()
+            pages[state.who] = signed_in(browser, base_url, width, users[state.who])
+        page = pages[state.who]
+        try:
+            state.reach(page, data)
+        except Exception as error:  # noqa: BLE001 - a state that cannot be reached is a finding
+            results[state.name] = [f"état non atteint : {str(error).splitlines()[0]}"]
+            continue
+        results[state.name] = audit(page, state, keyboard=width == DESKTOP)
+    for page in pages.values():
+        page.context.close()
+    if not only:
+        wizard_states(browser, base_url, width, results)
+    return results
+
+
+def report(results: dict[str, list[str]]) -> str:
+    return "\n".join(f"- {name} : {problems}" for name, problems in results.items() if problems)
+
+
+@pytest.mark.parametrize("width", [DESKTOP, NARROW])
+def test_every_page_and_state_passes_the_audit(browser, live_server, width, settings):
+    settings.SITE_URL = live_server.url
+    results = run_audit(browser, live_server.url, width)
+    failing = {name: problems for name, problems in results.items() if problems}
+    print(f"\n{width} px : {len(results)} états audités, {len(failing)} en défaut")
+    if not os.environ.get("SEGURNUM_AUDIT_ONLY"):
+        assert len(results) >= len(STATES) + 10, report(failing)
+    assert not failing, f"{len(failing)} états sur {len(results)} en défaut à {width} px :\n{report(failing)}"
+
+
+def test_the_table_covers_each_kind_of_page():
+    """The table stays a table of the whole portal: public, recovery, private space, back office."""
+    names = [state.name for state in STATES]
+    assert len(names) == len(set(names))
+    assert {state.who for state in STATES} == {"visiteur", "fournisseur", "agent", "support"}
+    assert sum(state.admin for state in STATES) >= 15

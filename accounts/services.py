@@ -4,7 +4,6 @@ in two separate messages (R-BO-2, R-MAIL-3, SECURITY A7)."""
 import logging
 import re
 import secrets
-import unicodedata
 import uuid
 from datetime import timedelta
 from importlib import import_module
@@ -23,6 +22,7 @@ from accounts.models import RecoveryRequest, User
 from notifications.models import OutboundEmail
 from notifications.services import queue_email, render_at_delivery
 from segurnum import after_response
+from segurnum.text import fold, squash
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +37,8 @@ PASSWORD_NOT_STORED = "(communiqué dans le courriel envoyé, jamais enregistré
 
 
 # Letters that Unicode does not decompose into ASCII ones.
-_LIGATURES = str.maketrans(
-    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
-)
-
-
 def _ascii_words(value: str) -> str:
-    value = value.translate(_LIGATURES)
-    decomposed = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    decomposed = fold(value).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", decomposed.lower()).strip("-")
 
 
@@ -171,9 +165,7 @@ def _absolute(path: str) -> str:
 def normalise_answer(answer: str) -> str:
     """The secret answer as compared: case, accents and spacing do not matter
     (« Jules  FERRY » = « jules ferry » = « Jules Férry »)."""
-    decomposed = unicodedata.normalize("NFKD", answer.translate(_LIGATURES))
-    without_accents = "".join(character for character in decomposed if not unicodedata.combining(character))
-    return " ".join(without_accents.casefold().split())
+    return squash(fold(answer).casefold())
 
 
 def set_secret_question(*, user: User, question: str, answer: str) -> None:

@@ -16,11 +16,14 @@ from django.utils import timezone
 
 from enrolment import drafts
 from enrolment.models import (
+    ALREADY_ENROLLED_NUMBER,
+    ALREADY_ENROLLED_SIRET,
     EnrolmentCounter,
     EnrolmentDocument,
     EnrolmentRequest,
     ReferencedSoftware,
     StatusChange,
+    is_distributor,
 )
 from notifications.services import queue_email
 from segurnum import encryption
@@ -40,8 +43,6 @@ class EnrolmentRefused(Exception):
         self.field = field
 
 
-ALREADY_ENROLLED_NUMBER = "Ce numéro de référencement fait déjà l'objet d'une demande d'enrôlement."
-ALREADY_ENROLLED_SIRET = "Ce fournisseur (SIRET) a déjà effectué une demande d'enrôlement."
 UNKNOWN_SOFTWARE = "Ce numéro de référencement n'est pas (ou plus) référencé par l'ANS."
 
 
@@ -72,7 +73,7 @@ def next_enr_sequence() -> int:
 
 
 def active_request_exists(*, referencing_number: str = "", siret: str = "") -> bool:
-    requests = EnrolmentRequest.objects.exclude(status=EnrolmentRequest.Status.REJECTED)
+    requests = EnrolmentRequest.objects.active()
     if referencing_number:
         return requests.filter(referencing_number__iexact=referencing_number).exists()
     return requests.filter(siret=siret).exists()
@@ -159,7 +160,7 @@ def _create_request(submission: EnrolmentSubmission) -> EnrolmentRequest:
         address_complement=company.get("address_complement", ""),
         postal_code=company["postal_code"],
         city=company["city"],
-        is_distributor=software.editor_siret != company["siret"],
+        is_distributor=is_distributor(siret=company["siret"], editor_siret=software.editor_siret),
         is_legal_representative=applicant["is_legal_representative"],
         representative_last_name=applicant["representative_last_name"],
         representative_first_name=applicant["representative_first_name"],

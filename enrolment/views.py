@@ -29,7 +29,6 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.http import require_POST
 from formtools.wizard.views import NamedUrlSessionWizardView
 
-from accounts.views import client_ip
 from enrolment import drafts
 from enrolment.forms import (
     ApplicantForm,
@@ -38,6 +37,7 @@ from enrolment.forms import (
     ReferencingForm,
     SiretLookupForm,
     VatForm,
+    number_changed_since_lookup,
 )
 from enrolment.models import EnrolmentRequest
 from enrolment.registries import referencing as referencing_registry
@@ -53,6 +53,7 @@ from enrolment.services import (
 )
 from segurnum import ratelimit
 from segurnum.storage import document_storage_errors
+from segurnum.text import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -310,7 +311,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         if handler is None and step == "referencing":
             number = "".join(request.POST.get("referencing-referencing_number", "").split())
             found = self.draft["lookups"].get("referencing")
-            changed = number and (not found or found["referencing_number"].lower() != number.lower())
+            changed = number and number_changed_since_lookup(number, found)
             if changed and not self.lookup_referencing(number):
                 return self.redirect_to_step(step)
         if handler is not None:
@@ -343,7 +344,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
                 meta = drafts.save_draft_file(
                     self.draft["key"],
                     uploaded,
-                    client_ip=client_ip(self.request) or "",
+                    client_ip=client_ip(self.request),
                     kept=[meta for files in self.draft["files"].values() for meta in files.values()],
                     replacing=kept.get(name),
                 )

@@ -19,10 +19,9 @@ LOOKUP_CHUNK = 500
 
 def validated_enrolment(user) -> EnrolmentRequest | None:
     """The signed-in vendor's validated enrolment: the one a funding request is filed under."""
-    if not getattr(user, "is_authenticated", False):
-        return None
     return (
-        EnrolmentRequest.objects.filter(account=user, status=EnrolmentRequest.Status.VALIDATED)
+        EnrolmentRequest.objects.owned_by(user)
+        .filter(status=EnrolmentRequest.Status.VALIDATED)
         .order_by("-decided_at", "-id")
         .first()
     )

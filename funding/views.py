@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.views import client_ip
 from funding import format as funding_format
 from funding import selectors, services
 from funding.anomalies import CODES
@@ -21,6 +20,7 @@ from funding.reports import Report, euros
 from funding.services import FundingRefused
 from portal.views import render_portal, vendor_required
 from segurnum import ratelimit
+from segurnum.text import client_ip
 
 Purpose = FundingCheck.Purpose
 SESSION_CHECKS = "funding:public_checks"

@@ -48,7 +48,7 @@ def render_portal(request: HttpRequest, template: str, *, nav: str, context: dic
 
 
 def own_requests(request: HttpRequest):
-    return EnrolmentRequest.objects.filter(account=request.user)
+    return EnrolmentRequest.objects.owned_by(request.user)
 
 
 @vendor_required

@@ -20,7 +20,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import RecoveryRequest, User
 from notifications.models import OutboundEmail
-from notifications.services import queue_email, render_at_delivery
+from notifications.services import queue_email
 from segurnum import after_response
 from segurnum.text import fold, squash
 
@@ -135,7 +135,6 @@ def set_temporary_password(*, user: User) -> str:
     return password
 
 
-@render_at_delivery("account_temporary_password")
 def _temporary_password_mail(email: OutboundEmail) -> tuple[str, str]:
     """Runs inside the locked delivery of the row: each sending (a retry, a « Renvoyer ») makes
     a fresh password, so the one in the vendor's mailbox is always the valid one, and its 72 hours
@@ -282,7 +281,7 @@ def enqueue_recovery(recovery_id: int) -> None:
 
 
 def _publish_recovery(recovery_id: int) -> None:
-    from accounts.tasks import process_recovery_request
+    from accounts.tasks import process_recovery_request  # tasks imports this module
 
     try:
         process_recovery_request.apply_async(args=[recovery_id], retry=False)
@@ -338,7 +337,6 @@ def reset_url(user: User) -> str:
     return _absolute(reverse("accounts:reset_link", kwargs={"uidb64": uid, "token": token}))
 
 
-@render_at_delivery("account_password_reset")
 def _password_reset_mail(email: OutboundEmail) -> tuple[str, str]:
     """The link is made when the mail leaves: its hour of validity starts then, and the token
     (as good as a password for an hour) never reaches the database."""
@@ -360,3 +358,11 @@ def purge_expired_sessions() -> None:
     wizards abandoned in them (names, emails, IBANs). Django only ever deletes a session that is
     used again; an abandoned one stays until this purge."""
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+# The mails whose secret is made when they leave (SECURITY A7, P1), registered with the outbox by
+# AccountsConfig.ready().
+DELIVERY_RENDERERS = {
+    "account_temporary_password": _temporary_password_mail,
+    "account_password_reset": _password_reset_mail,
+}

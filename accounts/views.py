@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import forms, services
 from accounts.models import RecoveryRequest, User
-from portal.views import render_portal
+from accounts.vendor_space import render_portal
 from segurnum.text import client_ip
 
 logger = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from django.db.models import F, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from accounts.services import issue_credentials
 from enrolment import drafts
 from enrolment.models import (
     ALREADY_ENROLLED_NUMBER,
@@ -27,6 +28,7 @@ from enrolment.models import (
 )
 from notifications.services import queue_email
 from segurnum import encryption
+from segurnum.storage import private_storage, storage_errors
 
 logger = logging.getLogger(__name__)
 
@@ -208,8 +210,6 @@ def _copy_document(enrolment: EnrolmentRequest, kind: str, meta: dict) -> Enrolm
 
 
 def _remove_files(names: list[str]) -> None:
-    from segurnum.storage import private_storage, storage_errors
-
     storage = private_storage()
     for name in names:
         try:
@@ -290,8 +290,6 @@ def start_review(*, enrolment: EnrolmentRequest, by) -> EnrolmentRequest:
 def validate_enrolment(*, enrolment: EnrolmentRequest, by, comment: str = "") -> EnrolmentRequest:
     """Validate the request, create the vendor's account and queue three separate mails, in this
     order: the validation (R-MAIL-2), the identifiant, the temporary password (R-MAIL-3)."""
-    from accounts.services import issue_credentials
-
     with transaction.atomic():
         enrolment = _change_status(enrolment.pk, to=Status.VALIDATED, by=by, comment=comment.strip())
         validation_mail = queue_email(

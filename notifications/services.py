@@ -18,12 +18,9 @@ DeliveryRenderer = Callable[[OutboundEmail], tuple[str, str]]
 _renderers_at_delivery: dict[str, DeliveryRenderer] = {}
 
 
-def render_at_delivery(kind: str) -> Callable[[DeliveryRenderer], DeliveryRenderer]:
-    def register(function: DeliveryRenderer) -> DeliveryRenderer:
-        _renderers_at_delivery[kind] = function
-        return function
-
-    return register
+def register_renderers(renderers: dict[str, DeliveryRenderer]) -> None:
+    """Called by the AppConfig.ready() of the app that owns the kinds (accounts)."""
+    _renderers_at_delivery.update(renderers)
 
 
 def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
@@ -73,7 +70,7 @@ def queue_email(
 def enqueue_delivery(email_id: int) -> None:
     """Hand the row to a worker. A broker that is down is logged, not raised: the row stays
     pending and the periodic re-queue picks it up."""
-    from notifications.tasks import send_outbound_email
+    from notifications.tasks import send_outbound_email  # tasks imports this module
 
     try:
         send_outbound_email.apply_async(args=[email_id], retry=False)

@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "portal",
     "funding",
     "axes",
-    # Project-wide checks and commands (antivirus, keys: manage.py rotate_keys).
+    # Project-wide checks (antivirus).
     "segurnum",
 ]
 

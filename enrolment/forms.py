@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from enrolment.field_groups import COMPANY_TYPED_FIELDS
 from enrolment.models import EnrolmentDocument, EnrolmentRequest, is_distributor
 from enrolment.registries.banks import BankDetailsError, check_bank_details
 from enrolment.registries.companies import is_valid_siret
@@ -279,19 +280,7 @@ class ApplicantForm(WizardStepForm):
         kind=Kind.LEGAL_REPRESENTATIVE_MANDATE, label="Mandat du représentant légal"
     )
 
-    COMPANY_FIELDS = (
-        "denomination",
-        "trade_name",
-        "recipient",
-        "building",
-        "street_number",
-        "street_extension",
-        "street_type",
-        "street_name",
-        "address_complement",
-        "postal_code",
-        "city",
-    )
+    COMPANY_FIELDS = COMPANY_TYPED_FIELDS
     DEPOSITOR_FIELDS = (
         "depositor_last_name",
         "depositor_first_name",

@@ -8,37 +8,9 @@ from typing import Any
 from django import forms
 from django.utils.crypto import salted_hmac
 
-from enrolment.forms import ApplicantForm
+from enrolment.field_groups import GROUPS, THIRD_PARTY_FIELDS, Applicant, Bank, Company
 from enrolment.services import EnrolmentSubmission
 from enrolment.wizard.steps import Step
-
-RECAP_GROUPS = [
-    (
-        "Personne morale",
-        Step.APPLICANT,
-        ("siret", *ApplicantForm.COMPANY_FIELDS),
-        ("kbis", "editor_mandate"),
-    ),
-    (
-        "Demandeur",
-        Step.APPLICANT,
-        (
-            "is_legal_representative",
-            "representative_last_name",
-            "representative_first_name",
-            "representative_email",
-            "representative_phone",
-            "depositor_last_name",
-            "depositor_first_name",
-            "depositor_email",
-            "depositor_phone",
-            "third_party_quality",
-        ),
-        ("representative_id", "depositor_id", "service_contract", "legal_representative_mandate"),
-    ),
-    ("Coordonnées bancaires", Step.BANK, ("iban", "bic", "account_holder", "bank_domiciliation"), ("rib",)),
-    ("Régime TVA", Step.VAT, ("vat_rate",), ("vat_exemption_proof",)),
-]
 
 
 def build_recap(forms_by_step: dict[str, forms.Form]) -> list[dict[str, Any]]:
@@ -59,11 +31,11 @@ def build_recap(forms_by_step: dict[str, forms.Form]) -> list[dict[str, Any]]:
         }
     ]
     third_party = forms_by_step[Step.APPLICANT].cleaned_data["is_legal_representative"] == "non"
-    for title, step, names, documents in RECAP_GROUPS:
-        form = forms_by_step[step]
-        if not third_party:
-            names = [name for name in names if not name.startswith(("depositor_", "third_party"))]
-        groups.append({"title": title, "step": step, "rows": recap_values(form, names) + recap_files(form, documents)})
+    for group in GROUPS:
+        form = forms_by_step[group.step]
+        names = [name for name in group.fields if third_party or name not in THIRD_PARTY_FIELDS]
+        rows = recap_values(form, names) + recap_files(form, group.documents)
+        groups.append({"title": group.title, "step": group.step, "rows": rows})
     return groups
 
 
@@ -108,13 +80,15 @@ def build_submission(forms_by_step: dict[str, forms.Form], *, key: str) -> Enrol
     return EnrolmentSubmission(
         submission_key=uuid.UUID(key),
         referencing_number=forms_by_step[Step.REFERENCING].cleaned_data["referencing_number"],
-        company={name: applicant[name] for name in ("siret", "registry_denomination", *ApplicantForm.COMPANY_FIELDS)},
-        applicant={
-            **{name: applicant[name] for name in applicant if name.startswith(("representative_", "depositor_"))},
-            "is_legal_representative": applicant["is_legal_representative"] == "oui",
-            "third_party_quality": applicant.get("third_party_quality") or "",
-        },
-        bank={name: bank[name] for name in ("iban", "bic", "account_holder", "bank_domiciliation")},
+        company=Company.of(applicant),
+        applicant=Applicant.of(
+            {
+                **applicant,
+                "is_legal_representative": applicant["is_legal_representative"] == "oui",
+                "third_party_quality": applicant.get("third_party_quality") or "",
+            }
+        ),
+        bank=Bank.of(bank),
         vat_rate=forms_by_step[Step.VAT].cleaned_data["vat_rate"],
         documents=documents,
     )

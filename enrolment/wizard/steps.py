@@ -2,8 +2,6 @@
 
 from enum import StrEnum
 
-from enrolment.forms import ApplicantForm, BankForm, ConfirmationForm, ReferencingForm, VatForm
-
 
 class Step(StrEnum):
     REFERENCING = "referencing"
@@ -13,13 +11,6 @@ class Step(StrEnum):
     CONFIRMATION = "confirmation"
 
 
-FORMS = {
-    Step.REFERENCING: ReferencingForm,
-    Step.APPLICANT: ApplicantForm,
-    Step.BANK: BankForm,
-    Step.VAT: VatForm,
-    Step.CONFIRMATION: ConfirmationForm,
-}
 TITLES = {
     Step.REFERENCING: "Référencement",
     Step.APPLICANT: "Demandeur",

@@ -21,13 +21,21 @@ from django.utils.crypto import constant_time_compare
 from formtools.wizard.views import NamedUrlSessionWizardView
 
 from enrolment import drafts
-from enrolment.forms import ApplicantForm, number_changed_since_lookup
+from enrolment.field_groups import COMPANY_TYPED_FIELDS
+from enrolment.forms import (
+    ApplicantForm,
+    BankForm,
+    ConfirmationForm,
+    ReferencingForm,
+    VatForm,
+    number_changed_since_lookup,
+)
 from enrolment.models import EnrolmentRequest
 from enrolment.services import EnrolmentRefused, submission_lock, submit_enrolment
 from enrolment.wizard import lookups
 from enrolment.wizard.draft import Draft
 from enrolment.wizard.recap import build_recap, build_submission, recap_digest
-from enrolment.wizard.steps import FORMS, TITLES, Step
+from enrolment.wizard.steps import TITLES, Step
 from segurnum import ratelimit
 from segurnum.storage import document_storage_errors
 from segurnum.text import client_ip
@@ -53,6 +61,15 @@ SUBMIT_STORAGE_ERROR = (
     "Votre demande n'a pas pu être enregistrée : ses pièces n'ont pas pu être conservées. "
     "Veuillez réessayer dans quelques instants."
 )
+
+
+FORMS = {
+    Step.REFERENCING: ReferencingForm,
+    Step.APPLICANT: ApplicantForm,
+    Step.BANK: BankForm,
+    Step.VAT: VatForm,
+    Step.CONFIRMATION: ConfirmationForm,
+}
 
 
 class EnrolmentWizard(NamedUrlSessionWizardView):
@@ -97,7 +114,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
     def get_form_initial(self, step: str) -> dict[str, Any]:
         company, referencing = self.draft.company, self.draft.referencing
         if step == Step.APPLICANT and company:
-            return {name: company.get(name, "") for name in ApplicantForm.COMPANY_FIELDS}
+            return {name: company.get(name, "") for name in COMPANY_TYPED_FIELDS}
         if step == Step.REFERENCING and referencing:
             return {"referencing_number": referencing["referencing_number"]}
         return {}
@@ -339,7 +356,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         """Another SIRET: the company block goes, what was typed about the applicant stays."""
         self.draft.forget("company")
         data = self.storage.get_step_data(Step.APPLICANT) or {}
-        dropped = {f"{Step.APPLICANT}-{name}" for name in ("siret", *ApplicantForm.COMPANY_FIELDS)}
+        dropped = {f"{Step.APPLICANT}-{name}" for name in ("siret", *COMPANY_TYPED_FIELDS)}
         self.storage.set_step_data(Step.APPLICANT, {key: data.getlist(key) for key in data if key not in dropped})
         self.draft.set_bound(Step.APPLICANT, False)
 

@@ -7,7 +7,10 @@ class AccountsConfig(AppConfig):
     verbose_name = "Comptes"
 
     def ready(self) -> None:
-        # services registers its mail renderers; middleware its sign-in receiver.
+        # Imported once the models are ready (they import them); middleware connects its
+        # sign-in receiver on import.
         from accounts import groups, middleware, services  # noqa: F401
+        from notifications.services import register_renderers
 
+        register_renderers(services.DELIVERY_RENDERERS)
         post_migrate.connect(groups.after_migrate, dispatch_uid="accounts.groups")

@@ -4,7 +4,6 @@ in two separate messages (R-BO-2, R-MAIL-3, SECURITY A7)."""
 import logging
 import re
 import secrets
-import unicodedata
 import uuid
 from datetime import timedelta
 from importlib import import_module
@@ -21,8 +20,9 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import RecoveryRequest, User
 from notifications.models import OutboundEmail
-from notifications.services import queue_email, render_at_delivery
+from notifications.services import queue_email
 from segurnum import after_response
+from segurnum.text import fold, squash
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +37,8 @@ PASSWORD_NOT_STORED = "(communiqué dans le courriel envoyé, jamais enregistré
 
 
 # Letters that Unicode does not decompose into ASCII ones.
-_LIGATURES = str.maketrans(
-    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
-)
-
-
 def _ascii_words(value: str) -> str:
-    value = value.translate(_LIGATURES)
-    decomposed = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    decomposed = fold(value).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", decomposed.lower()).strip("-")
 
 
@@ -141,7 +135,6 @@ def set_temporary_password(*, user: User) -> str:
     return password
 
 
-@render_at_delivery("account_temporary_password")
 def _temporary_password_mail(email: OutboundEmail) -> tuple[str, str]:
     """Runs inside the locked delivery of the row: each sending (a retry, a « Renvoyer ») makes
     a fresh password, so the one in the vendor's mailbox is always the valid one, and its 72 hours
@@ -171,9 +164,7 @@ def _absolute(path: str) -> str:
 def normalise_answer(answer: str) -> str:
     """The secret answer as compared: case, accents and spacing do not matter
     (« Jules  FERRY » = « jules ferry » = « Jules Férry »)."""
-    decomposed = unicodedata.normalize("NFKD", answer.translate(_LIGATURES))
-    without_accents = "".join(character for character in decomposed if not unicodedata.combining(character))
-    return " ".join(without_accents.casefold().split())
+    return squash(fold(answer).casefold())
 
 
 def set_secret_question(*, user: User, question: str, answer: str) -> None:
@@ -290,7 +281,7 @@ def enqueue_recovery(recovery_id: int) -> None:
 
 
 def _publish_recovery(recovery_id: int) -> None:
-    from accounts.tasks import process_recovery_request
+    from accounts.tasks import process_recovery_request  # tasks imports this module
 
     try:
         process_recovery_request.apply_async(args=[recovery_id], retry=False)
@@ -346,7 +337,6 @@ def reset_url(user: User) -> str:
     return _absolute(reverse("accounts:reset_link", kwargs={"uidb64": uid, "token": token}))
 
 
-@render_at_delivery("account_password_reset")
 def _password_reset_mail(email: OutboundEmail) -> tuple[str, str]:
     """The link is made when the mail leaves: its hour of validity starts then, and the token
     (as good as a password for an hour) never reaches the database."""
@@ -368,3 +358,11 @@ def purge_expired_sessions() -> None:
     wizards abandoned in them (names, emails, IBANs). Django only ever deletes a session that is
     used again; an abandoned one stays until this purge."""
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+# The mails whose secret is made when they leave (SECURITY A7, P1), registered with the outbox by
+# AccountsConfig.ready().
+DELIVERY_RENDERERS = {
+    "account_temporary_password": _temporary_password_mail,
+    "account_password_reset": _password_reset_mail,
+}

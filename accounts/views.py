@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import forms, services
 from accounts.models import RecoveryRequest, User
-from portal.views import render_portal
+from accounts.vendor_space import render_portal
+from segurnum.text import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +35,6 @@ RECOVERY_SENT = {
         "valable une heure, vient d'être envoyé à l'adresse électronique de ce compte."
     ),
 }
-
-
-def client_ip(request) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client sends. Behind the production
-    # reverse proxy, segurnum.middleware.ClientAddressMiddleware has put the real address there.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def attempted_identifiant(request, credentials) -> str:
@@ -174,7 +169,7 @@ def _recovery_form_view(request, *, kind: str, form_class, field: str, template:
         form = form_class(request.POST)
         if form.is_valid():
             target = form.cleaned_data[field]
-            address = client_ip(request)
+            address = client_ip(request) or None
             if services.recovery_throttled(kind=kind, target=target, client_ip=address):
                 form.add_error(None, THROTTLED)
                 status = 429

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from enrolment import services
+from enrolment.field_groups import GROUPS, Applicant, Bank, Company
 from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest, ReferencedSoftware
 from enrolment.search import exact_condition, iban_condition
 from segurnum.admin import ReadOnlyAdminMixin
@@ -78,42 +79,40 @@ class ThirdPartyFilter(SimpleListFilter):
         return queryset
 
 
+# Shown side by side on the agent's page; every other field of a group on a line of its own.
+SIDE_BY_SIDE = (
+    ("street_number", "street_extension"),
+    ("street_type", "street_name"),
+    ("postal_code", "city"),
+    ("representative_last_name", "representative_first_name"),
+    ("representative_email", "representative_phone"),
+    ("depositor_last_name", "depositor_first_name"),
+    ("depositor_email", "depositor_phone"),
+)
+
+
+def admin_layout(names: tuple[str, ...]) -> tuple:
+    """The names of a group as admin fieldset lines, the pairs of SIDE_BY_SIDE on one line."""
+    lines: list = []
+    for name in names:
+        pair = next((pair for pair in SIDE_BY_SIDE if pair[0] == name), None)
+        if pair and pair[1] in names:
+            lines.append(pair)
+        elif not any(pair[1] == name and pair[0] in names for pair in SIDE_BY_SIDE):
+            lines.append(name)
+    return tuple(lines)
+
+
+# The agent's page, grouped like the vendor's recap (enrolment.field_groups).
+GROUP_FIELDS = {
+    "Personne morale": (*Company.names(), "is_distributor"),
+    "Demandeur": Applicant.names(),
+    "Coordonnées bancaires": Bank.names(),
+}
 RECAP_FIELDSETS = (
     ("Demande", {"fields": ("number", "status", "submitted_at", "decided_at", "account_display")}),
     ("Référencement", {"fields": ("referencing_number", "software_name", "software_version", "dsr_label")}),
-    (
-        "Personne morale",
-        {
-            "fields": (
-                "siret",
-                "registry_denomination",
-                "denomination",
-                "trade_name",
-                "recipient",
-                "building",
-                ("street_number", "street_extension"),
-                ("street_type", "street_name"),
-                "address_complement",
-                ("postal_code", "city"),
-                "is_distributor",
-            )
-        },
-    ),
-    (
-        "Demandeur",
-        {
-            "fields": (
-                "is_legal_representative",
-                ("representative_last_name", "representative_first_name"),
-                ("representative_email", "representative_phone"),
-                ("depositor_last_name", "depositor_first_name"),
-                ("depositor_email", "depositor_phone"),
-                "third_party_quality",
-            )
-        },
-    ),
-    ("Coordonnées bancaires", {"fields": ("iban", "bic", "account_holder", "bank_domiciliation")}),
-    ("Régime TVA", {"fields": ("vat_rate",)}),
+    *((group.title, {"fields": admin_layout(GROUP_FIELDS.get(group.title, group.fields))}) for group in GROUPS),
 )
 
 

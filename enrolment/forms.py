@@ -7,7 +7,6 @@ required.
 """
 
 import re
-import unicodedata
 from typing import Any
 
 from captcha.fields import CaptchaField, CaptchaTextInput
@@ -18,10 +17,12 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from enrolment.models import EnrolmentDocument, EnrolmentRequest
+from enrolment.field_groups import COMPANY_TYPED_FIELDS
+from enrolment.models import EnrolmentDocument, EnrolmentRequest, is_distributor
 from enrolment.registries.banks import BankDetailsError, check_bank_details
 from enrolment.registries.companies import is_valid_siret
 from enrolment.uploads import ALLOWED_HINT
+from segurnum.text import compact, fold, squash
 
 Kind = EnrolmentDocument.Kind
 
@@ -32,22 +33,15 @@ POSTAL_CODE_RE = re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-8])\d{3}$")
 STREET_NUMBER_RE = re.compile(r"^\d{1,5}$")
 
 
-def compact(value: str) -> str:
-    return re.sub(r"\s+", "", value or "")
-
-
-def normalise_spaces(value: str) -> str:
-    return " ".join((value or "").split())
+def number_changed_since_lookup(number: str, found: dict[str, Any] | None) -> bool:
+    """R-WIZ-1: the number typed is not the one the look-up found (case does not matter)."""
+    return not found or found["referencing_number"].lower() != number.lower()
 
 
 def same_text(a: str, b: str) -> bool:
     """Registry denominations are compared without case, accents or extra spaces."""
 
-    def fold(value: str) -> str:
-        value = unicodedata.normalize("NFKD", normalise_spaces(value)).encode("ascii", "ignore").decode()
-        return value.upper()
-
-    return fold(a) == fold(b)
+    return fold(squash(a)).upper() == fold(squash(b)).upper()
 
 
 class DocumentField(forms.Field):
@@ -189,7 +183,7 @@ class ReferencingForm(WizardStepForm):
         number = data.get("referencing_number")
         found = self.lookups.get("referencing")
         if number and not self.has_error("referencing_number"):
-            if not found or found["referencing_number"].lower() != number.lower():
+            if number_changed_since_lookup(number, found):
                 self.add_error(
                     "referencing_number",
                     "Cliquez sur « Rechercher » pour vérifier ce numéro de référencement.",
@@ -325,19 +319,7 @@ class ApplicantForm(WizardStepForm):
         kind=Kind.LEGAL_REPRESENTATIVE_MANDATE, label="Mandat du représentant légal"
     )
 
-    COMPANY_FIELDS = (
-        "denomination",
-        "trade_name",
-        "recipient",
-        "building",
-        "street_number",
-        "street_extension",
-        "street_type",
-        "street_name",
-        "address_complement",
-        "postal_code",
-        "city",
-    )
+    COMPANY_FIELDS = COMPANY_TYPED_FIELDS
     DEPOSITOR_FIELDS = (
         "depositor_last_name",
         "depositor_first_name",
@@ -377,7 +359,8 @@ class ApplicantForm(WizardStepForm):
     def is_distributor(self) -> bool:
         company = self.lookups.get("company") or {}
         referencing = self.lookups.get("referencing") or {}
-        return bool(company and referencing and company["siret"] != referencing.get("editor_siret"))
+        editor_siret = referencing.get("editor_siret", "")
+        return bool(referencing) and is_distributor(siret=company.get("siret", ""), editor_siret=editor_siret)
 
     def clean_siret(self) -> str:
         company = self.lookups.get("company")
@@ -398,7 +381,7 @@ class ApplicantForm(WizardStepForm):
         return value
 
     def _clean_person_name(self, name: str) -> str:
-        value = normalise_spaces(self.cleaned_data.get(name, ""))
+        value = squash(self.cleaned_data.get(name, ""))
         if value and not NAME_RE.match(value):
             raise ValidationError("Seules les lettres, les espaces, les tirets et les apostrophes sont acceptés.")
         return value
@@ -464,7 +447,7 @@ class ApplicantForm(WizardStepForm):
         data = super().clean()
         for name in ("denomination", "trade_name", "street_type", "street_name", "city"):
             if data.get(name):
-                data[name] = normalise_spaces(data[name])
+                data[name] = squash(data[name])
         self._check_confirmation(data, "representative_email", "representative_email_confirmation", "représentant")
         if data.get("is_legal_representative") == "non":
             for name in self.DEPOSITOR_FIELDS:
@@ -519,7 +502,7 @@ class BankForm(WizardStepForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        data["account_holder"] = normalise_spaces(data.get("account_holder", ""))
+        data["account_holder"] = squash(data.get("account_holder", ""))
         iban, bic = data.get("iban"), data.get("bic")
         if iban and bic:
             try:

@@ -46,6 +46,29 @@ class EnrolmentCounter(models.Model):
         return f"{self.name} = {self.value}"
 
 
+# R-BIZ-1, R-BIZ-2: a request blocks its referencing number and its SIRET until it is rejected.
+ACTIVE = ~Q(status="rejected")
+ALREADY_ENROLLED_NUMBER = "Ce numéro de référencement fait déjà l'objet d'une demande d'enrôlement."
+ALREADY_ENROLLED_SIRET = "Ce fournisseur (SIRET) a déjà effectué une demande d'enrôlement."
+
+
+def is_distributor(*, siret: str, editor_siret: str) -> bool:
+    """R-WIZ-3: a vendor whose SIRET is not the referenced software's editor's distributes it."""
+    return bool(siret) and siret != editor_siret
+
+
+class EnrolmentRequestQuerySet(models.QuerySet):
+    def active(self) -> "EnrolmentRequestQuerySet":
+        """The requests that hold their number and SIRET (R-BIZ-1, R-BIZ-2)."""
+        return self.filter(ACTIVE)
+
+    def owned_by(self, user) -> "EnrolmentRequestQuerySet":
+        """The signed-in vendor's own requests, nobody else's (R-PRIV-3)."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(account=user)
+
+
 class EnrolmentRequest(models.Model):
     class Status(models.TextChoices):
         SUBMITTED = "submitted", "Soumise"
@@ -135,6 +158,8 @@ class EnrolmentRequest(models.Model):
     # Régime TVA
     vat_rate = models.CharField("taux TVA", max_length=10, choices=VatRate.choices)
 
+    objects = EnrolmentRequestQuerySet.as_manager()
+
     class Meta:
         verbose_name = "demande d'enrôlement"
         verbose_name_plural = "demandes d'enrôlement"
@@ -144,15 +169,15 @@ class EnrolmentRequest(models.Model):
             # request does not block a new one. Enforced by the database, not only by a check.
             models.UniqueConstraint(
                 fields=["referencing_number"],
-                condition=~Q(status="rejected"),
+                condition=ACTIVE,
                 name="enrolment_one_active_per_referencing_number",
-                violation_error_message="Ce numéro de référencement fait déjà l'objet d'une demande d'enrôlement.",
+                violation_error_message=ALREADY_ENROLLED_NUMBER,
             ),
             models.UniqueConstraint(
                 fields=["siret"],
-                condition=~Q(status="rejected"),
+                condition=ACTIVE,
                 name="enrolment_one_active_per_siret",
-                violation_error_message="Ce fournisseur (SIRET) a déjà effectué une demande d'enrôlement.",
+                violation_error_message=ALREADY_ENROLLED_SIRET,
             ),
         ]
         indexes = [

@@ -4,6 +4,9 @@ import re
 
 from django.db.models import Q
 
+from enrolment.services import format_enr
+from segurnum.encryption import search_hash
+
 ENR_RE = re.compile(r"^ENR0*(\d+)M(\d+)$", re.IGNORECASE)
 SIRET_RE = re.compile(r"^\d{14}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -12,8 +15,6 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def exact_condition(query: str) -> Q | None:
     """The condition for an ENR number (as typed: « enr 11 m0 »), a SIRET or a whole email
     address; None when the text is none of them. ENR and SIRET are indexed, exact matches."""
-    from enrolment.services import format_enr
-
     query = " ".join((query or "").split())
     compact = query.replace(" ", "")
     if match := ENR_RE.match(compact):
@@ -31,8 +32,6 @@ IBAN_RE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
 def iban_condition(query: str) -> Q | None:
     """A whole IBAN, as typed (blanks, any case), matched on the keyed hash of the encrypted
     column (SECURITY P5); None when the text is not shaped like an IBAN."""
-    from segurnum.encryption import search_hash
-
     compact = "".join((query or "").split()).upper()
     if not IBAN_RE.match(compact):
         return None

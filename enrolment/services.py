@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
@@ -14,16 +13,22 @@ from django.db.models import F, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from accounts.services import issue_credentials
 from enrolment import drafts
+from enrolment.field_groups import Applicant, Bank, Company
 from enrolment.models import (
+    ALREADY_ENROLLED_NUMBER,
+    ALREADY_ENROLLED_SIRET,
     EnrolmentCounter,
     EnrolmentDocument,
     EnrolmentRequest,
     ReferencedSoftware,
     StatusChange,
+    is_distributor,
 )
 from notifications.services import queue_email
 from segurnum import encryption
+from segurnum.storage import private_storage, storage_errors
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +45,6 @@ class EnrolmentRefused(Exception):
         self.field = field
 
 
-ALREADY_ENROLLED_NUMBER = "Ce numéro de référencement fait déjà l'objet d'une demande d'enrôlement."
-ALREADY_ENROLLED_SIRET = "Ce fournisseur (SIRET) a déjà effectué une demande d'enrôlement."
 UNKNOWN_SOFTWARE = "Ce numéro de référencement n'est pas (ou plus) référencé par l'ANS."
 
 
@@ -51,9 +54,9 @@ class EnrolmentSubmission:
 
     submission_key: uuid.UUID
     referencing_number: str
-    company: dict[str, Any]
-    applicant: dict[str, Any]
-    bank: dict[str, Any]
+    company: Company
+    applicant: Applicant
+    bank: Bank
     vat_rate: str
     documents: dict[str, dict] = field(default_factory=dict)
 
@@ -72,7 +75,7 @@ def next_enr_sequence() -> int:
 
 
 def active_request_exists(*, referencing_number: str = "", siret: str = "") -> bool:
-    requests = EnrolmentRequest.objects.exclude(status=EnrolmentRequest.Status.REJECTED)
+    requests = EnrolmentRequest.objects.active()
     if referencing_number:
         return requests.filter(referencing_number__iexact=referencing_number).exists()
     return requests.filter(siret=siret).exists()
@@ -135,7 +138,7 @@ def _create_request(submission: EnrolmentSubmission) -> EnrolmentRequest:
     ).first()
     if software is None:
         raise EnrolmentRefused(UNKNOWN_SOFTWARE, step="referencing", field="referencing_number")
-    company, applicant, bank = submission.company, submission.applicant, submission.bank
+    company = submission.company
     sequence = next_enr_sequence()
     return EnrolmentRequest.objects.create(
         number=format_enr(sequence),
@@ -146,34 +149,10 @@ def _create_request(submission: EnrolmentSubmission) -> EnrolmentRequest:
         software_name=software.software_name,
         software_version=software.version,
         dsr_label=software.dsr_label,
-        siret=company["siret"],
-        registry_denomination=company.get("registry_denomination", ""),
-        denomination=company["denomination"],
-        trade_name=company["trade_name"],
-        recipient=company.get("recipient", ""),
-        building=company.get("building", ""),
-        street_number=company.get("street_number", ""),
-        street_extension=company.get("street_extension", ""),
-        street_type=company["street_type"],
-        street_name=company["street_name"],
-        address_complement=company.get("address_complement", ""),
-        postal_code=company["postal_code"],
-        city=company["city"],
-        is_distributor=software.editor_siret != company["siret"],
-        is_legal_representative=applicant["is_legal_representative"],
-        representative_last_name=applicant["representative_last_name"],
-        representative_first_name=applicant["representative_first_name"],
-        representative_email=applicant["representative_email"],
-        representative_phone=applicant["representative_phone"],
-        depositor_last_name=applicant.get("depositor_last_name", ""),
-        depositor_first_name=applicant.get("depositor_first_name", ""),
-        depositor_email=applicant.get("depositor_email", ""),
-        depositor_phone=applicant.get("depositor_phone", ""),
-        third_party_quality=applicant.get("third_party_quality", ""),
-        iban=bank["iban"],
-        bic=bank["bic"],
-        account_holder=bank["account_holder"],
-        bank_domiciliation=bank["bank_domiciliation"],
+        **company.as_dict(),
+        is_distributor=is_distributor(siret=company.siret, editor_siret=software.editor_siret),
+        **submission.applicant.as_dict(),
+        **submission.bank.as_dict(),
         vat_rate=submission.vat_rate,
     )
 
@@ -207,8 +186,6 @@ def _copy_document(enrolment: EnrolmentRequest, kind: str, meta: dict) -> Enrolm
 
 
 def _remove_files(names: list[str]) -> None:
-    from segurnum.storage import private_storage, storage_errors
-
     storage = private_storage()
     for name in names:
         try:
@@ -221,7 +198,7 @@ def _refusal_for(error: IntegrityError, submission: EnrolmentSubmission) -> Enro
     text = str(error)
     if "referencing_number" in text or active_request_exists(referencing_number=submission.referencing_number):
         return EnrolmentRefused(ALREADY_ENROLLED_NUMBER, step="referencing", field="referencing_number")
-    if "siret" in text or active_request_exists(siret=submission.company["siret"]):
+    if "siret" in text or active_request_exists(siret=submission.company.siret):
         return EnrolmentRefused(ALREADY_ENROLLED_SIRET, step="applicant", field="siret")
     raise error
 
@@ -289,8 +266,6 @@ def start_review(*, enrolment: EnrolmentRequest, by) -> EnrolmentRequest:
 def validate_enrolment(*, enrolment: EnrolmentRequest, by, comment: str = "") -> EnrolmentRequest:
     """Validate the request, create the vendor's account and queue three separate mails, in this
     order: the validation (R-MAIL-2), the identifiant, the temporary password (R-MAIL-3)."""
-    from accounts.services import issue_credentials
-
     with transaction.atomic():
         enrolment = _change_status(enrolment.pk, to=Status.VALIDATED, by=by, comment=comment.strip())
         validation_mail = queue_email(

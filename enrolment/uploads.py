@@ -33,7 +33,6 @@ from segurnum import antivirus
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_HINT = "Fichier de type .png, .jpg, .jpeg ou .pdf. Taille maximum : 4 Mo"
 ALLOWED_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "pdf"})
 DISPLAY_NAME_MAX_LENGTH = 255
 FALLBACK_DISPLAY_NAME = "fichier"
@@ -98,16 +97,21 @@ _PDF = _Kind("PDF", "application/pdf", "pdf", frozenset({"pdf"}), b"%PDF-", None
 _KINDS = (_PNG, _JPEG, _PDF)
 
 
-def _error(key: str, **params) -> ValidationError:
-    return ValidationError(MESSAGES[key], code=_CODES[key], params=params or None)
-
-
-def _format_limit(limit: int) -> str:
+def format_limit(limit: int) -> str:
+    """A size as the guide writes it (« 4 Mo »)."""
     if limit >= 1024 * 1024 and limit % (1024 * 1024) == 0:
         return f"{limit // (1024 * 1024)} Mo"
     if limit >= 1024 and limit % 1024 == 0:
         return f"{limit // 1024} Ko"
     return f"{limit} octets"
+
+
+# The guide's hint under every file field, its size read from the limit the check applies.
+ALLOWED_HINT = f"Fichier de type .png, .jpg, .jpeg ou .pdf. Taille maximum : {format_limit(settings.UPLOAD_MAX_BYTES)}"
+
+
+def _error(key: str, **params) -> ValidationError:
+    return ValidationError(MESSAGES[key], code=_CODES[key], params=params or None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -511,7 +515,7 @@ def check_upload(uploaded_file) -> CheckedUpload:
         if declared_size <= 0:
             raise _error("empty")
         if declared_size > max_bytes:
-            raise _error("too_large", limit=_format_limit(max_bytes))
+            raise _error("too_large", limit=format_limit(max_bytes))
 
     raw_name = getattr(uploaded_file, "name", None)
     claimed = _claimed_extension(raw_name)
@@ -522,7 +526,7 @@ def check_upload(uploaded_file) -> CheckedUpload:
     if not data:
         raise _error("empty")
     if len(data) > max_bytes:
-        raise _error("too_large", limit=_format_limit(max_bytes))
+        raise _error("too_large", limit=format_limit(max_bytes))
 
     kind = _detect_kind(data)
     if claimed not in kind.extensions:

@@ -2,13 +2,20 @@
 engine, not here: the form only says which one is missing."""
 
 from django import forms
+from django.conf import settings
 
 from enrolment.forms import PENAL_CODE_STATEMENT
+from enrolment.uploads import format_limit
 
-JSON_HINT = "Fichier .json encodé en UTF-8, au format segurnum-financement-sas 1.0. Taille maximum : 10 Mo"
+MEMBERS = f"{settings.FUNDING_ZIP_MAX_MEMBERS:_}".replace("_", " ")
+JSON_HINT = (
+    "Fichier .json encodé en UTF-8, au format segurnum-financement-sas 1.0. "
+    f"Taille maximum : {format_limit(settings.FUNDING_JSON_MAX_BYTES)}"
+)
 ZIP_HINT = (
     "Fichier .zip des pièces citées par les lignes (bons de commande, procès-verbaux de raccordement) : "
-    "fichiers .png, .jpg, .jpeg ou .pdf de 4 Mo au plus, 2 000 fichiers au plus."
+    f"fichiers .png, .jpg, .jpeg ou .pdf de {format_limit(settings.UPLOAD_MAX_BYTES)} au plus, "
+    f"{MEMBERS} fichiers au plus."
 )
 
 

@@ -9,8 +9,9 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from enrolment.models import EnrolmentRequest
+from funding import engine
 from funding.engine import VendorContext
-from funding.models import FundingCheck, FundingRequest, FundingWindow
+from funding.models import FundingCheck, FundingLine, FundingRequest, FundingWindow
 
 Status = FundingRequest.Status
 FINANCED = (Status.VALIDATED, Status.PAID)
@@ -19,10 +20,9 @@ LOOKUP_CHUNK = 500
 
 def validated_enrolment(user) -> EnrolmentRequest | None:
     """The signed-in vendor's validated enrolment: the one a funding request is filed under."""
-    if not getattr(user, "is_authenticated", False):
-        return None
     return (
-        EnrolmentRequest.objects.filter(account=user, status=EnrolmentRequest.Status.VALIDATED)
+        EnrolmentRequest.objects.owned_by(user)
+        .filter(status=EnrolmentRequest.Status.VALIDATED)
         .order_by("-decided_at", "-id")
         .first()
     )
@@ -39,10 +39,8 @@ def next_window(moment=None) -> FundingWindow | None:
 def scheme_period(moment=None):
     """The period the lines' dates must fall in: the open window's, else the next one's, else the
     configured default (the public simulator checks against it too)."""
-    from funding.engine import scheme_period as default_period
-
     window = open_window(moment) or next_window(moment)
-    return (window.period_start, window.period_end) if window else default_period()
+    return (window.period_start, window.period_end) if window else engine.scheme_period()
 
 
 def requests_of(user) -> QuerySet[FundingRequest]:
@@ -62,7 +60,6 @@ def incomplete_requests(user) -> QuerySet[FundingRequest]:
 def financed_elsewhere(siret: str) -> Callable[[list[tuple[str, str]]], dict[tuple[str, str], str]]:
     """(type, identifier) pairs already financed in another vendor's validated or paid request,
     with that request's FIN number (R-FIN-2: one financing per beneficiary)."""
-    from funding.models import FundingLine
 
     def lookup(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
         wanted = set(pairs)

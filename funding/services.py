@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from enrolment.models import EnrolmentCounter
-from enrolment.uploads import CheckedUpload
+from enrolment.uploads import CheckedUpload, safe_display_name
 from funding import selectors
 from funding.anomalies import Anomaly, Severity
 from funding.engine import CheckResult, check_files
@@ -145,8 +145,6 @@ def start_check(
 
 
 def _display_name(name: str | None) -> str:
-    from enrolment.uploads import safe_display_name
-
     return safe_display_name(name)
 
 
@@ -163,7 +161,7 @@ def _size_and_digest(upload) -> tuple[int, str]:
 
 def enqueue_check(check_id) -> None:
     """Hand the check to a worker; a broker that is down leaves it pending for the re-queue."""
-    from funding.tasks import run_funding_check
+    from funding.tasks import run_funding_check  # tasks imports this module
 
     try:
         run_funding_check.apply_async(args=[str(check_id)], retry=False)

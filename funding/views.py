@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.views import client_ip
+from accounts.vendor_space import render_portal, vendor_required
 from funding import format as funding_format
 from funding import selectors, services
 from funding.anomalies import CODES
@@ -19,8 +19,8 @@ from funding.forms import FundingFilesForm, StatementsForm, ZipForm
 from funding.models import FundingCheck, FundingRequest
 from funding.reports import Report, euros
 from funding.services import FundingRefused
-from portal.views import render_portal, vendor_required
 from segurnum import ratelimit
+from segurnum.text import client_ip
 
 Purpose = FundingCheck.Purpose
 SESSION_CHECKS = "funding:public_checks"

@@ -25,20 +25,14 @@ AttachmentMaker = Callable[[OutboundEmail], list[Attachment]]
 _attachments_at_delivery: dict[str, AttachmentMaker] = {}
 
 
-def attach_at_delivery(kind: str) -> Callable[[AttachmentMaker], AttachmentMaker]:
-    def register(function: AttachmentMaker) -> AttachmentMaker:
-        _attachments_at_delivery[kind] = function
-        return function
-
-    return register
+def register_renderers(renderers: dict[str, DeliveryRenderer]) -> None:
+    """Called by the AppConfig.ready() of the app that owns the kinds (accounts)."""
+    _renderers_at_delivery.update(renderers)
 
 
-def render_at_delivery(kind: str) -> Callable[[DeliveryRenderer], DeliveryRenderer]:
-    def register(function: DeliveryRenderer) -> DeliveryRenderer:
-        _renderers_at_delivery[kind] = function
-        return function
-
-    return register
+def register_attachments(makers: dict[str, AttachmentMaker]) -> None:
+    """Called by the AppConfig.ready() of the app that makes the files (tracking)."""
+    _attachments_at_delivery.update(makers)
 
 
 def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
@@ -88,7 +82,7 @@ def queue_email(
 def enqueue_delivery(email_id: int) -> None:
     """Hand the row to a worker. A broker that is down is logged, not raised: the row stays
     pending and the periodic re-queue picks it up."""
-    from notifications.tasks import send_outbound_email
+    from notifications.tasks import send_outbound_email  # tasks imports this module
 
     try:
         send_outbound_email.apply_async(args=[email_id], retry=False)

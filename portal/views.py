@@ -1,60 +1,22 @@
 """The vendor's private portal (R-PRIV-1..3): only the signed-in vendor's own data, never cached."""
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
 
+from accounts.vendor_space import render_portal, vendor_required
 from enrolment.models import EnrolmentRequest
+from funding.selectors import incomplete_requests
 from portal.models import News
 
-# (key, label, URL name) of the main navigation (R-PRIV-1), in the guide's order.
-NAV_ITEMS = [
-    ("home", "Accueil", "portal:home"),
-    ("enrolments", "Enrôlement", "portal:enrolments"),
-    ("funding", "Demande de financement", "portal:funding"),
-    ("account", "Mon compte", "portal:account"),
-    ("help", "Besoin d'aide?", "portal:help"),
-]
 NEWS_ON_HOME = 10
 
 
-def vendor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in vendors only: anonymous visitors go to the login page, staff to the back office.
-
-    Every answer, redirections and 404 included, carries ``Cache-Control: no-store``.
-    """
-    protected = login_required(view, login_url="accounts:login")
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        request.no_store = True
-        if request.user.is_authenticated and not request.user.is_vendor:
-            return redirect("admin:index")
-        return protected(request, *args, **kwargs)
-
-    return wrapper
-
-
-def render_portal(request: HttpRequest, template: str, *, nav: str, context: dict | None = None) -> HttpResponse:
-    nav_items = [
-        {"label": label, "url": reverse(url_name), "current": key == nav} for key, label, url_name in NAV_ITEMS
-    ]
-    return render(request, template, {"nav_items": nav_items, "portal_home": reverse("portal:home"), **(context or {})})
-
-
 def own_requests(request: HttpRequest):
-    return EnrolmentRequest.objects.filter(account=request.user)
+    return EnrolmentRequest.objects.owned_by(request.user)
 
 
 @vendor_required
 def home(request: HttpRequest) -> HttpResponse:
-    from funding.selectors import incomplete_requests
-
     news = News.objects.visible()[:NEWS_ON_HOME]
     context = {"news_list": news, "incomplete_funding": incomplete_requests(request.user).exists()}
     return render_portal(request, "portal/home.html", nav="home", context=context)

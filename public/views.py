@@ -10,6 +10,7 @@ from public import services
 from public.forms import SupportRequestForm
 from public.models import FaqEntry
 from segurnum.middleware import database_unavailable, service_unavailable_response
+from segurnum.text import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -26,26 +27,20 @@ def faq(request):
     return render(request, "public/faq.html", {"entries": entries})
 
 
-def _client_ip(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by whoever sends the request. Behind the
-    # production reverse proxy, segurnum.middleware.ClientAddressMiddleware puts the real one there.
-    return request.META.get("REMOTE_ADDR", "")
-
-
 @require_http_methods(["GET", "POST"])
 def contact(request):
     status = 200
     if request.method == "POST":
         form = SupportRequestForm(request.POST)
-        client_ip = _client_ip(request)
-        if services.contact_rate_exceeded(client_ip=client_ip):
+        address = client_ip(request)
+        if services.contact_rate_exceeded(client_ip=address):
             form.is_valid()  # keep the typed values and show their own errors too
             form.add_error(None, THROTTLED_MESSAGE)
             status = 429
         elif form.is_valid():
-            services.record_contact_attempt(client_ip=client_ip)
+            services.record_contact_attempt(client_ip=address)
             if form.is_spam:
-                logger.info("Message d'assistance ignoré (champ piège rempli) depuis %s", client_ip)
+                logger.info("Message d'assistance ignoré (champ piège rempli) depuis %s", address)
                 request.session.pop(SESSION_SUPPORT_REFERENCE, None)
             else:
                 support_request = services.submit_support_request(

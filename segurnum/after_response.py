@@ -36,7 +36,7 @@ def run_deferred(**signal_kwargs: object) -> None:
             function(*args, **kwargs)
         except Exception:
             logger.exception("Tâche différée en échec : %s", getattr(function, "__qualname__", function))
-    from segurnum import housekeeping
+    from segurnum import housekeeping  # it runs jobs through this module: imported once both are loaded
 
     housekeeping.run_if_due()
 

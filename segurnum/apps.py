@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class SegurnumConfig(AppConfig):
-    """The project itself as an app: its system checks and its commands (manage.py rotate_keys)."""
+    """The project itself as an app: its system checks. (``manage.py rotate_keys`` is enrolment's,
+    whose IBANs it re-encrypts.)"""
 
     name = "segurnum"
     verbose_name = "Portail Ségur Numérique"

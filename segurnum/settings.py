@@ -70,11 +70,19 @@ INSTALLED_APPS = [
     "funding",
     "tracking",
     "axes",
-    # Project-wide checks and commands (antivirus, keys: manage.py rotate_keys).
+    # Project-wide checks (antivirus).
     "segurnum",
 ]
 
+# The load balancer's health endpoint (segurnum/health.py) answers first: before the HTTPS
+# redirect and before the ALLOWED_HOSTS check, since it probes each web server by IP over HTTP.
+# The security headers (CSP, Permissions-Policy) wrap even the probe's answers; the client address
+# is taken from the trusted reverse proxy before anything reads it (README « Le relais nginx »).
 MIDDLEWARE = [
+    "segurnum.middleware.SecurityHeadersMiddleware",
+    "segurnum.health.HealthCheckMiddleware",
+    "segurnum.middleware.ClientAddressMiddleware",
+    "segurnum.after_response.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "segurnum.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -159,7 +167,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(env("SEGURNUM_LOGIN_COOLOFF_MINUTES", 
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_USERNAME_CALLABLE = "accounts.views.attempted_identifiant"
-AXES_CLIENT_IP_CALLABLE = "accounts.views.client_ip"
+AXES_CLIENT_IP_CALLABLE = "segurnum.text.client_ip"
 AXES_VERBOSE = False
 # Locking per address as well would lock out a whole office behind one NAT after ten typos of
 # different people; the decision (SECURITY A2) is a lock per identifiant.
@@ -190,8 +198,8 @@ STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
 PRIVATE_STORAGE_ROOT = Path(env("SEGURNUM_PRIVATE_STORAGE_ROOT", str(VAR_DIR / "private")))
-# "private" and "drafts" move to an S3-compatible bucket with SEGURNUM_STORAGE_BACKEND=s3 (see the
-# « Production shape » block at the end).
+# "private" and "drafts" move to an S3-compatible bucket with SEGURNUM_STORAGE_BACKEND=s3 (see
+# STORAGE_BACKEND below).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
@@ -253,9 +261,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request must never hang on a broker that is down: one quick retry, a
-# short connect timeout, then the outbox row stays pending for the periodic re-queue.
+# short connect timeout, then the outbox row stays pending for the periodic re-queue. A task taken
+# by a worker that dies (kill -9, lost machine) goes back to the queue once visibility_timeout
+# seconds have passed without acknowledgement (SECURITY G3); keep it above the longest retry wait.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 3600,
+    "visibility_timeout": int(env("SEGURNUM_BROKER_VISIBILITY_TIMEOUT", "3600")),
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.5,
@@ -271,6 +281,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120.0,
     },
     "purge-recovery-requests": {"task": "accounts.tasks.purge_recovery_requests", "schedule": 86400.0},
+    # Expired sessions, and the wizards' data they hold (IBANs, names), are deleted every hour (P6).
+    "clear-expired-sessions": {"task": "accounts.tasks.clear_expired_sessions", "schedule": 3600.0},
+    "purge-funding-checks": {"task": "funding.tasks.purge_funding_checks", "schedule": 900.0},
+    "requeue-funding-checks": {"task": "funding.tasks.requeue_funding_checks", "schedule": 120.0},
 }
 # How long the back office's consultation log is kept (SECURITY P3: 6 to 12 months).
 ACCESS_LOG_RETENTION_DAYS = int(env("SEGURNUM_ACCESS_LOG_RETENTION_DAYS", "365"))
@@ -308,28 +322,32 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # __Host- prefix (SECURITY S4): browsers keep these cookies only if Secure, without Domain,
+    # with Path=/ (the defaults here), so no sibling domain can set or overwrite them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+# Secrets never reach the access logs (P4): the reset token of a recovery link is masked in the
+# lines of runserver (« django.server ») and of Django's request log. gunicorn.conf.py does the
+# same for gunicorn's access log, deploy/nginx for nginx's.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"mask_secrets": {"()": "segurnum.logmask.MaskSecretsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]},
+        "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["mask_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False}},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+    },
 }
-
-# Production shape (issue 5)
-# The load balancer's health endpoint (segurnum/health.py) answers first: before the HTTPS
-# redirect and before the ALLOWED_HOSTS check, since it probes each web server by IP over HTTP.
-# The security headers (CSP, Permissions-Policy) wrap even the probe's answers; the client address
-# is taken from the trusted reverse proxy before anything reads it (README « Le relais nginx »).
-MIDDLEWARE = [
-    "segurnum.middleware.SecurityHeadersMiddleware",
-    "segurnum.health.HealthCheckMiddleware",
-    "segurnum.middleware.ClientAddressMiddleware",
-    "segurnum.after_response.AfterResponseMiddleware",
-    *MIDDLEWARE,
-]
 
 # A PostgreSQL server that does not answer makes a request fail after a few seconds, not hang.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -391,19 +409,10 @@ if STORAGE_BACKEND == "s3":
 elif STORAGE_BACKEND != "filesystem":
     raise ImproperlyConfigured("SEGURNUM_STORAGE_BACKEND vaut « filesystem » (par défaut) ou « s3 ».")
 
-if PRODUCTION:
-    # __Host- prefix (SECURITY S4): browsers keep these cookies only if Secure, without Domain,
-    # with Path=/ (the defaults here), so no sibling domain can set or overwrite them.
-    SESSION_COOKIE_NAME = "__Host-sessionid"
-    CSRF_COOKIE_NAME = "__Host-csrftoken"
-
 # Retries of the outbox's mail (SECURITY G2): the n-th retry waits BACKOFF × 2ⁿ seconds (at most
 # 10 minutes); after MAX_RETRIES the row is « Échec » until an agent clicks « Renvoyer ».
 EMAIL_RETRY_BACKOFF = float(env("SEGURNUM_EMAIL_RETRY_BACKOFF", "4"))
 EMAIL_MAX_RETRIES = int(env("SEGURNUM_EMAIL_MAX_RETRIES", "10"))
-# A task taken by a worker that dies (kill -9, lost machine) goes back to the queue once this many
-# seconds have passed without acknowledgement (SECURITY G3); keep it above the longest retry wait.
-CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = int(env("SEGURNUM_BROKER_VISIBILITY_TIMEOUT", "3600"))
 
 # Antivirus (SECURITY F12, F12b, G6): every upload is scanned by a ClamAV daemon
 # (segurnum/antivirus.py) at unix:///path or tcp://host:port. Production fails closed: by default
@@ -461,8 +470,6 @@ FUNDING_SIMULATOR_RATE_LIMIT = int(env("SEGURNUM_FUNDING_SIMULATOR_RATE_LIMIT", 
 # Files of an unfinished filing, and the reports of the simulators, are removed after this long.
 FUNDING_CHECK_MAX_AGE_HOURS = 24
 FUNDING_SIMULATION_REPORT_MINUTES = 60
-CELERY_BEAT_SCHEDULE["purge-funding-checks"] = {"task": "funding.tasks.purge_funding_checks", "schedule": 900.0}
-CELERY_BEAT_SCHEDULE["requeue-funding-checks"] = {"task": "funding.tasks.requeue_funding_checks", "schedule": 120.0}
 # Abuse limits and integrity (SECURITY section H)
 # Browser features no page of the portal uses, denied on every response (D5).
 PERMISSIONS_POLICY = ", ".join(
@@ -512,24 +519,6 @@ DRAFT_ADDRESS_MAX_BYTES = int(env("SEGURNUM_DRAFT_ADDRESS_MAX_MIB", "200")) * 10
 DRAFT_MAX_FILES = int(env("SEGURNUM_DRAFT_MAX_FILES", "10"))
 DRAFT_MAX_BYTES = int(env("SEGURNUM_DRAFT_MAX_MIB", "40")) * 1024 * 1024
 
-# Expired sessions, and the wizards' data they hold (IBANs, names), are deleted every hour (P6).
-CELERY_BEAT_SCHEDULE["clear-expired-sessions"] = {
-    "task": "accounts.tasks.clear_expired_sessions",
-    "schedule": 3600.0,
-}
 # Without a broker there is no beat: the web process runs the periodic tasks itself, after the
 # responses it sends, each at most as often as beat would (segurnum.housekeeping).
 HOUSEKEEPING_IN_WEB = env_bool("SEGURNUM_HOUSEKEEPING_IN_WEB", CELERY_TASK_ALWAYS_EAGER)
-
-# Secrets never reach the access logs (P4): the reset token of a recovery link is masked in the
-# lines of runserver (« django.server ») and of Django's request log. gunicorn.conf.py does the
-# same for gunicorn's access log, deploy/nginx for nginx's.
-LOGGING["filters"] = {"mask_secrets": {"()": "segurnum.logmask.MaskSecretsFilter"}}
-LOGGING["formatters"]["server"] = {
-    "()": "django.utils.log.ServerFormatter",
-    "format": "[{server_time}] {message}",
-    "style": "{",
-}
-LOGGING["handlers"]["server"] = {"class": "logging.StreamHandler", "formatter": "server", "filters": ["mask_secrets"]}
-LOGGING["handlers"]["console"]["filters"] = ["mask_secrets"]
-LOGGING["loggers"]["django.server"] = {"handlers": ["server"], "level": "INFO", "propagate": False}

@@ -184,7 +184,7 @@ def __getattr__(name: str):
     # only when the settings name it (SEGURNUM_STORAGE_BACKEND=s3), so that the filesystem
     # default neither loads nor needs boto3.
     if name == "PrivateS3Storage":
-        from segurnum.storage_s3 import PrivateS3Storage
+        from segurnum.storage_s3 import PrivateS3Storage  # needs boto3, only where S3 is configured
 
         return PrivateS3Storage
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

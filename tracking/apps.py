@@ -8,4 +8,7 @@ class TrackingConfig(AppConfig):
 
     def ready(self) -> None:
         # The acknowledgement mails carry the deposit receipt, made when the mail is sent.
-        from tracking import mail  # noqa: F401
+        from notifications.services import register_attachments
+        from tracking import mail  # imports models: only once the registry is ready
+
+        register_attachments(mail.ATTACHMENTS)

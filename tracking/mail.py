@@ -6,15 +6,15 @@ would carry the same bytes anyway (see ``tracking.receipts``)."""
 
 import re
 
+from funding.models import FundingStatusChange
 from notifications.models import OutboundEmail
-from notifications.services import Attachment, attach_at_delivery
+from notifications.services import Attachment
 from tracking import receipts
 
 PDF = "application/pdf"
 FUNDING_KEY = re.compile(r"^funding:(?P<request>\d+):change:(?P<change>\d+)$")
 
 
-@attach_at_delivery("enrolment_acknowledgement")
 def enrolment_receipt(email: OutboundEmail) -> list[Attachment]:
     if email.enrolment is None:
         return []
@@ -22,10 +22,7 @@ def enrolment_receipt(email: OutboundEmail) -> list[Attachment]:
     return [(receipt.filename, receipts.render_pdf(receipt), PDF)]
 
 
-@attach_at_delivery("funding_acknowledgement")
 def funding_receipt(email: OutboundEmail) -> list[Attachment]:
-    from funding.models import FundingStatusChange
-
     # The row's key names the filing's change of status, and so its version (funding.services._mail).
     match = FUNDING_KEY.match(email.key)
     if match is None:
@@ -35,3 +32,10 @@ def funding_receipt(email: OutboundEmail) -> list[Attachment]:
     )
     receipt = receipts.funding_receipt(change.request, change.version)
     return [(receipt.filename, receipts.render_pdf(receipt), PDF)]
+
+
+# Registered by TrackingConfig.ready(): the kinds whose mails carry the receipt.
+ATTACHMENTS = {
+    "enrolment_acknowledgement": enrolment_receipt,
+    "funding_acknowledgement": funding_receipt,
+}

@@ -8,11 +8,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.views import client_ip
+from accounts.vendor_space import vendor_required
+from enrolment import links
 from enrolment.models import EnrolmentRequest
-from portal.views import vendor_required
 from segurnum import ratelimit
-from tracking import links, receipts
+from segurnum.text import client_ip
+from tracking import receipts
 from tracking.forms import StatusCheckForm
 from tracking.status import find_status
 

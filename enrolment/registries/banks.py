@@ -21,13 +21,14 @@ from schwifty.exceptions import (
     SchwiftyException,
 )
 
+from segurnum.text import compact
+
 FRENCH_IBAN_LENGTH = 27
 
 # French IBANs (country code FR) are also used in the overseas departments and collectivities,
 # whose banks' BICs carry the territory's own ISO code (e.g. BFCORERX for La Réunion).
 FRENCH_BIC_COUNTRIES = frozenset({"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "NC", "PF", "WF"})
 
-_WHITESPACE_RE = re.compile(r"\s+")
 _ALPHANUMERIC_RE = re.compile(r"[A-Z0-9]+")
 
 MESSAGE_IBAN_REQUIRED = "Veuillez saisir l'IBAN."
@@ -68,7 +69,7 @@ class BankDetailsError(Exception):
 
 
 def _compact(value: str | None) -> str:
-    return _WHITESPACE_RE.sub("", value or "").upper()
+    return compact(value).upper()
 
 
 def _short_bic(bic: str) -> str:

@@ -29,6 +29,8 @@ from django.utils.module_loading import import_string
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.fr import siret as stdnum_siret
 
+from segurnum.text import compact, squash
+
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "segurnum/0.1 (Portail Segur Numerique - enrolement SAS)"
@@ -100,7 +102,6 @@ _FULL_STREET_TYPES = frozenset(STREET_TYPES.values())
 STREET_EXTENSIONS: dict[str, str] = {"B": "BIS", "T": "TER", "Q": "QUATER", "C": "QUINQUIES"}
 _FULL_STREET_EXTENSIONS = frozenset(STREET_EXTENSIONS.values())
 
-_WHITESPACE_RE = re.compile(r"\s+")
 _SIRET_RE = re.compile(r"\d{14}")
 _NUMBER_TOKEN_RE = re.compile(r"(?P<number>\d+)(?P<extension>[A-Z]*)")
 
@@ -134,7 +135,7 @@ class CompanyRegistry(Protocol):
 
 
 def normalize_siret(value: str | None) -> str:
-    return _WHITESPACE_RE.sub("", value or "")
+    return compact(value)
 
 
 def is_valid_siret(value: str | None) -> bool:
@@ -151,7 +152,7 @@ def is_valid_siret(value: str | None) -> bool:
 
 def expand_street_type(value: str | None) -> str:
     """INSEE abbreviation → full street type (« AV » → « AVENUE »); unknown values kept as given."""
-    cleaned = _WHITESPACE_RE.sub(" ", value or "").strip()
+    cleaned = squash(value)
     return STREET_TYPES.get(cleaned.upper(), cleaned)
 
 
@@ -163,7 +164,7 @@ def expand_street_extension(value: str | None) -> str:
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    return _WHITESPACE_RE.sub(" ", str(value)).strip()
+    return squash(str(value))
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +17,7 @@ from django.db import transaction
 
 from enrolment.models import ReferencedSoftware
 from enrolment.registries.companies import is_valid_siret, normalize_siret
-
-_WHITESPACE_RE = re.compile(r"\s+")
+from segurnum.text import compact, fold
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ class ReferencingInfo:
 
 
 def normalize_referencing_number(number: str | None) -> str:
-    return _WHITESPACE_RE.sub("", number or "")
+    return compact(number)
 
 
 def _to_info(software: ReferencedSoftware) -> ReferencingInfo:
@@ -112,8 +110,7 @@ class ReferencingImportError(Exception):
 
 def _column_key(name: str) -> str:
     # Headers typed by hand come with accents, capitals or spaces (« Numéro référencement »).
-    without_accents = "".join(char for char in unicodedata.normalize("NFKD", name) if not unicodedata.combining(char))
-    return re.sub(r"[\s\-]+", "_", without_accents.strip().strip("\ufeff").lower())
+    return re.sub(r"[\s\-]+", "_", fold(name).strip().strip("\ufeff").lower())
 
 
 def _sniff_delimiter(text: str) -> str:

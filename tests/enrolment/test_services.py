@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from enrolment import drafts
+from enrolment.field_groups import Applicant, Bank, Company
 from enrolment.models import EnrolmentDocument, EnrolmentRequest
 from enrolment.services import (
     ALREADY_ENROLLED_NUMBER,
@@ -39,24 +40,24 @@ def submission(number: str = GUIDE_NUMBER, siret: str = GUIDE_SIRET, key: uuid.U
     return EnrolmentSubmission(
         submission_key=key,
         referencing_number=number,
-        company={
-            "siret": siret,
-            "registry_denomination": "ASSOCIATION SERVICES MEDIATION",
-            "denomination": "ASSOCIATION SERVICES MEDIATION",
-            "trade_name": "ASM",
-            "street_type": "RUE",
-            "street_name": "DE FIGUERAS",
-            "postal_code": "13700",
-            "city": "ST VICTORET",
-        },
-        applicant={
-            "is_legal_representative": True,
-            "representative_last_name": "Oda",
-            "representative_first_name": "Eishiro",
-            "representative_email": "oda@example.fr",
-            "representative_phone": "0668561565",
-        },
-        bank={"iban": GUIDE_IBAN, "bic": "CCFRFRPP", "account_holder": "ODA", "bank_domiciliation": "HSBC FRANCE"},
+        company=Company(
+            siret=siret,
+            registry_denomination="ASSOCIATION SERVICES MEDIATION",
+            denomination="ASSOCIATION SERVICES MEDIATION",
+            trade_name="ASM",
+            street_type="RUE",
+            street_name="DE FIGUERAS",
+            postal_code="13700",
+            city="ST VICTORET",
+        ),
+        applicant=Applicant(
+            is_legal_representative=True,
+            representative_last_name="Oda",
+            representative_first_name="Eishiro",
+            representative_email="oda@example.fr",
+            representative_phone="0668561565",
+        ),
+        bank=Bank(iban=GUIDE_IBAN, bic="CCFRFRPP", account_holder="ODA", bank_domiciliation="HSBC FRANCE"),
         vat_rate="ttc_20",
         documents={"referencing_certificate": certificate},
     )

@@ -80,3 +80,17 @@ def test_faq_admin_changelist_opens(admin_client):
     response = admin_client.get(reverse("admin:public_faqentry_changelist"), {"q": "enrôler"})
     assert response.status_code == 200
     assert "Qui peut s" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_fixture_answers_one_enrolment_per_vendor_for_several_software(client):
+    """R-BIZ-2: the portal takes one enrolment per SIRET, so the FAQ says so to a vendor with
+    several referenced software, instead of suggesting one request per software."""
+    call_command("loaddata", str(settings.BASE_DIR / "fixtures" / "faq.json"), verbosity=0)
+
+    entry = FaqEntry.objects.get(question__startswith="J'ai plusieurs logiciels référencés")
+    answer = " ".join(entry.answer.split())
+    assert answer.startswith("Une seule.")
+    assert "ne peut faire qu'un seul enrôlement" in answer
+    assert "même numéro de SIRET" in answer
+    assert "Vous devez vous enrôler dès que vous avez un logiciel" not in answer

@@ -7,13 +7,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from enrolment.links import confirmation_token
 from enrolment.models import EnrolmentRequest
 from enrolment.services import validate_enrolment
 from tests.enrolment.wizard import Wizard, load_registries
 from tests.factories import EnrolmentDocumentFactory, EnrolmentRequestFactory, UserFactory, agent
 from tests.funding.factories import filed_request, open_window, validated_vendor
 from tests.tracking.pdf import pdf_text
-from tracking.links import confirmation_token
 
 pytestmark = pytest.mark.django_db
 

@@ -112,7 +112,7 @@ class Command(BaseCommand):
         existing = EnrolmentRequest.objects.filter(account__username=username).first()
         if existing:
             return existing
-        taken = EnrolmentRequest.objects.exclude(status=EnrolmentRequest.Status.REJECTED).filter(
+        taken = EnrolmentRequest.objects.active().filter(
             Q(referencing_number=software.referencing_number) | Q(siret=software.editor_siret)
         )
         if taken.exists():

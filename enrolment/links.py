@@ -1,4 +1,4 @@
-"""The confirmation page's own address (R-AFT-5): the ENR number and its
+"""The enrolment confirmation page's own address (R-AFT-5): the ENR number and its
 signature (SECRET_KEY, with its fallbacks while keys rotate). The number is what the guide's
 sentence shows anyway; the signature makes the address impossible to guess from the number."""
 

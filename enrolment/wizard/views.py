@@ -1,0 +1,458 @@
+"""The enrolment wizard's view (R-WIZ-1..10): five named steps in the session, no JavaScript needed.
+
+The « Rechercher » look-ups, « Réinitialiser », « Nouveau code » and « Etape précédente » are
+plain form submissions routed here before formtools' own processing (``enrolment.wizard.lookups``).
+Files are judged and kept as soon as they arrive (``enrolment.drafts``); the look-up results,
+kept files and messages live in a typed ``Draft``; the summary and the submission are built by
+``enrolment.wizard.recap``.
+"""
+
+import logging
+from contextlib import nullcontext
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.template.loader import get_template
+from django.utils.crypto import constant_time_compare
+from formtools.wizard.views import NamedUrlSessionWizardView
+
+from enrolment import drafts
+from enrolment.field_groups import COMPANY_TYPED_FIELDS
+from enrolment.forms import (
+    ApplicantForm,
+    BankForm,
+    ConfirmationForm,
+    ReferencingForm,
+    VatForm,
+    number_changed_since_lookup,
+)
+from enrolment.models import EnrolmentRequest
+from enrolment.services import EnrolmentRefused, submission_lock, submit_enrolment
+from enrolment.wizard import lookups
+from enrolment.wizard.draft import Draft
+from enrolment.wizard.recap import build_recap, build_submission, recap_digest
+from enrolment.wizard.steps import TITLES, Step
+from segurnum import ratelimit
+from segurnum.storage import document_storage_errors
+from segurnum.text import client_ip
+
+logger = logging.getLogger(__name__)
+
+WIZARD_SESSION_KEY = "wizard_enrolment_wizard"
+DONE_SESSION_KEY = "enrolment_done"
+SUBMITTED_KEYS = "enrolment_submitted_keys"
+RECAP_DIGEST_FIELD = "recap_digest"
+# Rate limit per client address (segurnum.ratelimit, SECURITY A12).
+SUBMISSIONS = "enrolment-submissions"
+SUBMISSIONS_THROTTLED = (
+    "Trop de demandes d'enrôlement ont été envoyées depuis votre connexion en une heure. Votre saisie est "
+    "conservée : réessayez plus tard, ou contactez l'assistance."
+)
+DATA_CHANGED = (
+    "Les informations de votre demande ont été modifiées depuis l'affichage de ce récapitulatif "
+    "(par exemple dans un autre onglet). Vérifiez le récapitulatif ci-dessous, puis validez de "
+    "nouveau votre demande avec « Terminer »."
+)
+SUBMIT_STORAGE_ERROR = (
+    "Votre demande n'a pas pu être enregistrée : ses pièces n'ont pas pu être conservées. "
+    "Veuillez réessayer dans quelques instants."
+)
+
+
+FORMS = {
+    Step.REFERENCING: ReferencingForm,
+    Step.APPLICANT: ApplicantForm,
+    Step.BANK: BankForm,
+    Step.VAT: VatForm,
+    Step.CONFIRMATION: ConfirmationForm,
+}
+
+
+class EnrolmentWizard(NamedUrlSessionWizardView):
+    form_list = list(FORMS.items())
+
+    # --- the wizard's own data (kept in formtools' extra_data) ---------------------------------
+
+    @property
+    def draft(self) -> Draft:
+        data = self.storage.extra_data
+        if getattr(self, "_draft_data", None) is not data or not data.get("key"):
+            started = not data.get("key")
+            self._draft, self._draft_data = Draft.of(data), data
+            if started:
+                self.storage.extra_data = data
+                self.save_draft()
+        return self._draft
+
+    def save_draft(self) -> None:
+        self.request.session.modified = True
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.upload_errors: dict[str, str] = {}
+        request.no_store = True
+        return super().dispatch(request, *args, **kwargs)
+
+    # --- forms ----------------------------------------------------------------------------------
+
+    def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        step = step or self.steps.current
+        kwargs = {
+            "kept_files": self.draft.files.get(step, {}),
+            "lookups": self.draft.lookups,
+            "upload_errors": self.upload_errors if step == self.steps.current else {},
+        }
+        if step == Step.APPLICANT:
+            kwargs["captcha_required"] = not self.draft.company
+        elif step == Step.CONFIRMATION:
+            kwargs["captcha_required"] = not self.draft.certified
+        return kwargs
+
+    def get_form_initial(self, step: str) -> dict[str, Any]:
+        company, referencing = self.draft.company, self.draft.referencing
+        if step == Step.APPLICANT and company:
+            return {name: company.get(name, "") for name in COMPANY_TYPED_FIELDS}
+        if step == Step.REFERENCING and referencing:
+            return {"referencing_number": referencing["referencing_number"]}
+        return {}
+
+    def process_step(self, form):
+        if self.steps.current == Step.CONFIRMATION:
+            self.draft.certify()
+            self.save_draft()
+        return super().process_step(form)
+
+    def process_step_files(self, form) -> dict:
+        # Files never go through formtools' file storage: they are judged and kept as soon as
+        # they arrive (enrolment.drafts), so a failing step does not lose them.
+        return {}
+
+    def render(self, form=None, **kwargs: Any) -> HttpResponse:
+        step = self.steps.current
+        form = form or self.get_form()
+        if self.request.method == "GET" and form.is_bound and not self.draft.is_bound(step):
+            # A draft saved by « Rechercher » or « Etape précédente »: show its values without
+            # flagging the fields not filled in yet.
+            values = {name: form[name].data for name in form.fields}
+            form = self.get_form(step)
+            form.initial.update({k: v for k, v in values.items() if v not in (None, "", [])})
+        kept_captcha = self.draft.take_kept_captcha(step)
+        if kept_captcha and "captcha" in form.fields:
+            form.fields["captcha"].widget.kept_key = kept_captcha
+        flashed = self.draft.take_flash(step)
+        if kept_captcha or flashed:
+            self.save_draft()
+        if flashed:
+            show_flash(form, flashed)
+        return super().render(form, **kwargs)
+
+    def get_context_data(self, form, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(form=form, **kwargs)
+        current = self.steps.current
+        context.update(
+            steps=self.step_links(current),
+            step_title=TITLES[current],
+            step_number=self.steps.step1,
+            step_count=self.steps.count,
+            next_step_title=TITLES.get(self.get_next_step() or "", ""),
+            lookups=self.draft.lookups,
+            submission_key=self.draft.key,
+            registry_down=self.draft.registry_down,
+        )
+        if current == Step.CONFIRMATION:
+            context["recap"] = self.build_recap()
+            context["recap_digest"] = recap_digest(context["recap"])
+        return context
+
+    def get_template_names(self) -> list[str]:
+        return [f"enrolment/step_{self.steps.current}.html"]
+
+    # --- navigation ------------------------------------------------------------------------------
+
+    def step_links(self, current: str) -> list[dict[str, Any]]:
+        reached = self.reached_steps()
+        return [
+            {
+                "slug": step,
+                "number": index + 1,
+                "title": TITLES[step],
+                "current": step == current,
+                "reachable": step in reached and step != current,
+            }
+            for index, step in enumerate(Step)
+        ]
+
+    def reached_steps(self) -> set[str]:
+        """Steps the vendor may jump to: those already submitted and the first one not yet valid."""
+        reached = set()
+        for step in Step:
+            reached.add(step)
+            if not self.draft.is_bound(step) or not self.step_is_valid(step):
+                break
+        return reached
+
+    def step_is_valid(self, step: str) -> bool:
+        data = self.storage.get_step_data(step)
+        if data is None:
+            return False
+        return self.get_form(step, data=data).is_valid()
+
+    def first_invalid_step(self, until: str) -> str | None:
+        for step in Step:
+            if step == until:
+                return None
+            if not self.step_is_valid(step):
+                return step
+        return None
+
+    def forget_unknown_step(self) -> None:
+        """A session whose stored step is not one of ours (written before W1 was enforced) would
+        fail on every page: it starts again from the first step, its data kept."""
+        if self.storage.current_step not in (None, *self.get_form_list()):
+            self.storage.current_step = self.steps.first
+
+    def get(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.forget_unknown_step()
+        step = kwargs.get("step")
+        if step == self.done_step_name:
+            done = self.request.session.get(DONE_SESSION_KEY)
+            return redirect("enrolment:done") if done else redirect(self.get_step_url(self.steps.current))
+        if step in self.get_form_list():
+            # SECURITY D4: no jumping over a step that is not filled in.
+            blocking = self.first_invalid_step(until=step)
+            if blocking:
+                self.storage.current_step = blocking
+                return redirect(self.get_step_url(blocking))
+        return super().get(*args, **kwargs)
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.forget_unknown_step()
+        posted_step = self.request.POST.get(f"{self.prefix}-current_step")
+        if posted_step not in self.get_form_list():
+            # SECURITY W1: formtools would store the forged step and fail on its form (KeyError, a
+            # 500, on this page and every later one). Nothing is changed in the session.
+            logger.warning("Étape d'enrôlement inconnue envoyée : %r", (posted_step or "")[:80])
+            return HttpResponseBadRequest(get_template("400.html").render())
+        posted_key = self.request.POST.get("submission_key")
+        final = posted_step == self.steps.last
+        # SECURITY R5: the final POST sent twice at once (a double click, a browser's retry) is
+        # handled one after the other; the second one finds the stored request and goes to the
+        # confirmation, before the captcha the first one used up is checked again.
+        with submission_lock(posted_key) if posted_key and final else nullcontext():
+            if posted_key and self.already_submitted(posted_key):
+                return redirect("enrolment:done")
+            return self.post_step(*args, **kwargs)
+
+    def post_step(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.storage.current_step = self.request.POST[f"{self.prefix}-current_step"]
+        step = self.steps.current
+        self.keep_uploads(step)
+        goto = self.request.POST.get("wizard_goto_step")
+        if goto in self.get_form_list():
+            self.keep_values(step)
+            self.storage.current_step = goto
+            return redirect(self.get_step_url(goto))
+        blocking = self.first_invalid_step(until=step)
+        if blocking:
+            # SECURITY D4: a step is only processed once the ones before it are complete.
+            self.storage.current_step = blocking
+            return self.redirect_to_step(blocking)
+        if self.run_action(step):
+            return self.redirect_to_step(step)
+        self.draft.set_bound(step, True)
+        self.save_draft()
+        return super().post(*args, **kwargs)
+
+    def run_action(self, step: str) -> bool:
+        """« Rechercher », « Réinitialiser », « Afficher un nouveau code », or the look-up that
+        « Suivant » implies (a SIRET not looked up, a number changed since its look-up). True when
+        the step is to be shown again rather than validated."""
+        action = self.request.POST.get("action", "")
+        handler = {
+            "search_referencing": self.search_referencing,
+            "reset_referencing": self.reset_referencing,
+            "search_siret": self.search_siret,
+            "reset_siret": self.reset_siret,
+            "new_captcha": self.new_captcha,
+        }.get(action)
+        if handler is None and step == Step.APPLICANT and not self.draft.company:
+            handler = self.search_siret
+        if handler is None and step == Step.REFERENCING:
+            number = lookups.typed_number(self.request.POST)
+            if number and number_changed_since_lookup(number, self.draft.referencing):
+                return not self.lookup_referencing(number)
+        if handler is not None:
+            handler()
+        return handler is not None
+
+    def redirect_to_step(self, step: str) -> HttpResponse:
+        self.save_draft()
+        return redirect(self.get_step_url(step))
+
+    def keep_values(self, step: str) -> None:
+        """Save what the vendor typed on this step, valid or not (R-WIZ-10)."""
+        form = self.get_form(step, data=self.request.POST)
+        self.storage.set_step_data(step, self.get_form_step_data(form))
+        self.draft.set_bound(step, form.is_valid())
+        self.save_draft()
+
+    def keep_uploads(self, step: str) -> None:
+        """Judge every file of this POST and keep the good ones at once (R-WIZ-9, R-WIZ-10)."""
+        kept = self.draft.files_of(step)
+        for name, field in self.get_form_list()[step].base_fields.items():
+            uploaded = self.request.FILES.get(f"{step}-{name}")
+            if not hasattr(field, "kind") or uploaded is None:
+                continue
+            try:
+                meta = drafts.save_draft_file(
+                    self.draft.key,
+                    uploaded,
+                    client_ip=client_ip(self.request),
+                    kept=self.draft.all_files(),
+                    replacing=kept.get(name),
+                )
+            except ValidationError as error:
+                self.upload_errors[name] = error.messages[0]
+                continue
+            drafts.delete_draft_file(kept.get(name))
+            kept[name] = meta
+        self.save_draft()
+
+    # --- « Rechercher » and friends (enrolment.wizard.lookups) -----------------------------------
+
+    def flash(self, step: str, field: str, message: str) -> None:
+        self.draft.add_flash(step, field, message)
+        self.save_draft()
+
+    def lookup_referencing(self, number: str) -> bool:
+        self.keep_values(Step.REFERENCING)
+        found = lookups.find_software(self.draft, number)
+        self.save_draft()
+        return found
+
+    def search_referencing(self) -> None:
+        number = lookups.typed_number(self.request.POST)
+        if number:
+            self.lookup_referencing(number)
+            return
+        self.keep_values(Step.REFERENCING)
+        self.draft.set_bound(Step.REFERENCING, False)
+        self.flash(Step.REFERENCING, "referencing_number", lookups.NUMBER_MISSING)
+
+    def reset_referencing(self) -> None:
+        self.draft.forget("referencing")
+        self.storage.set_step_data(Step.REFERENCING, {})
+        self.draft.set_bound(Step.REFERENCING, False)
+
+    def search_siret(self) -> None:
+        siret = self.request.POST.get(f"{Step.APPLICANT}-siret", "")
+        self.storage.set_step_data(Step.APPLICANT, {f"{Step.APPLICANT}-siret": [siret]})
+        lookups.find_company(self.draft, self.request.POST)
+
+    def reset_siret(self) -> None:
+        """Another SIRET: the company block goes, what was typed about the applicant stays."""
+        self.draft.forget("company")
+        data = self.storage.get_step_data(Step.APPLICANT) or {}
+        dropped = {f"{Step.APPLICANT}-{name}" for name in ("siret", *COMPANY_TYPED_FIELDS)}
+        self.storage.set_step_data(Step.APPLICANT, {key: data.getlist(key) for key in data if key not in dropped})
+        self.draft.set_bound(Step.APPLICANT, False)
+
+    def new_captcha(self) -> None:
+        step = self.steps.current
+        self.keep_values(step)
+        lookups.new_captcha(self.draft, step, self.request.POST, address=client_ip(self.request))
+
+    # --- the end -----------------------------------------------------------------------------------
+
+    def already_submitted(self, key: str) -> bool:
+        if key in self.request.session.get(SUBMITTED_KEYS, []):
+            return True
+        if key != self.draft.key:
+            return False
+        enrolment = EnrolmentRequest.objects.filter(submission_key=key).first()
+        if enrolment is None:
+            return False
+        # Stored by another request of this session (sent at the same time): this draft is done.
+        self.storage.reset()
+        return self.remember_done(enrolment)
+
+    def remember_done(self, enrolment: EnrolmentRequest) -> bool:
+        session = self.request.session
+        session[DONE_SESSION_KEY] = enrolment.number
+        session[SUBMITTED_KEYS] = [*session.get(SUBMITTED_KEYS, [])[-4:], str(enrolment.submission_key)]
+        return True
+
+    def render_done(self, form, **kwargs: Any) -> HttpResponse:
+        # Runs on the final POST itself (no GET with side effects): every step is validated once
+        # more from the stored data, then the request is stored.
+        final_forms = {}
+        for step in self.get_form_list():
+            step_form = self.get_form(step, data=self.storage.get_step_data(step))
+            if not step_form.is_valid():
+                self.draft.set_bound(step, True)
+                self.draft.uncertify()
+                return self.render_revalidation_failure(step, step_form, **kwargs)
+            final_forms[step] = step_form
+        outcome = self.submit(final_forms)
+        if not isinstance(outcome, EnrolmentRequest):
+            return self.back_to_step(*outcome)
+        ratelimit.record(SUBMISSIONS, client_ip(self.request))
+        self.storage.reset()
+        self.remember_done(outcome)
+        return redirect("enrolment:done")
+
+    def submit(self, final_forms: dict) -> EnrolmentRequest | tuple[str, str, str]:
+        """The stored request; or (step, field, message) to show where the vendor corrects it."""
+        if not constant_time_compare(self.request.POST.get(RECAP_DIGEST_FIELD, ""), recap_digest(self.build_recap())):
+            # SECURITY W1: the data changed since this summary was shown (another tab, another
+            # window): what the vendor certified is not what would be stored. The boxes they ticked
+            # are unticked: they certify the fresh summary, or nothing.
+            self.storage.set_step_data(Step.CONFIRMATION, None)
+            self.draft.set_bound(Step.CONFIRMATION, False)
+            return Step.CONFIRMATION, "", DATA_CHANGED
+        address = client_ip(self.request)
+        if ratelimit.exceeded(SUBMISSIONS, address, limit=settings.ENROLMENT_SUBMIT_RATE_LIMIT):
+            # SECURITY A12: at most 5 requests stored per hour from one address; the draft stays.
+            logger.warning("Demande d'enrôlement refusée : limite horaire atteinte depuis %s", address)
+            return Step.CONFIRMATION, "", SUBMISSIONS_THROTTLED
+        try:
+            return submit_enrolment(submission=build_submission(final_forms, key=self.draft.key))
+        except EnrolmentRefused as refusal:
+            self.draft.forget_for(refusal.step)
+            return refusal.step, refusal.field, refusal.message
+        except document_storage_errors():
+            # SECURITY G5: the documents could not be copied (disk full or unwritable, object
+            # store unreachable). Nothing was stored and the draft is intact: the vendor tries
+            # again from this page.
+            logger.exception("Demande non enregistrée : écriture des pièces impossible")
+            return Step.CONFIRMATION, "", SUBMIT_STORAGE_ERROR
+
+    def back_to_step(self, step: str, field: str, message: str) -> HttpResponse:
+        """A refused « Terminer »: the captcha is asked again, the message shown at its field."""
+        self.draft.uncertify()
+        self.flash(step, field, message)
+        self.storage.current_step = step
+        return self.redirect_to_step(step)
+
+    def build_recap(self) -> list[dict[str, Any]]:
+        """The guide's recap groups (R-WIZ-7), once every step before the confirmation is valid."""
+        forms = {}
+        for step in list(Step)[:-1]:
+            data = self.storage.get_step_data(step)
+            form = self.get_form(step, data=data)
+            if data is None or not form.is_valid():
+                return []
+            forms[step] = form
+        return build_recap(forms)
+
+
+def show_flash(form, flashed: dict[str, str]) -> None:
+    """The messages kept for this display, at their field (or above the form)."""
+    if not form.is_bound:
+        # add_error() on an unbound form needs the containers a validation would create.
+        form._errors, form.cleaned_data = ErrorDict(), {}
+    for field, message in flashed.items():
+        form.add_error(field if field in form.fields else None, message)

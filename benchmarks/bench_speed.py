@@ -263,13 +263,17 @@ class Client:
         self.port = port
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, body: bytes = b"", content_type: str = "") -> Response:
+    def request(
+        self, method: str, path: str, body: bytes = b"", content_type: str = "", memory: bool = False
+    ) -> Response:
         headers = {
             "Host": f"127.0.0.1:{self.port}",
             "X-Forwarded-Proto": "https",
             "User-Agent": "segurnum-bench",
             "Connection": "close",
         }
+        if memory:
+            headers["X-Bench-Memory"] = "1"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         if method == "POST":
@@ -849,7 +853,7 @@ def measure_level(port: int, rows: int, repeats: int, next_vendor, explain_on: b
     queries = backoffice_queries()
     for label, path in queries:
         expect(agent.get(path), 200, label)  # warm-up
-    for _ in range(max(3, repeats)):
+    for _ in range(max(5, repeats)):
         for label, path in queries:
             result.backoffice[label].append(expect(agent.get(path), 200, label))
             backoffice_floors.append(floor_client.get("/__bench__/floor/"))
@@ -879,9 +883,10 @@ def upload_comparison(port: int, repeats: int, next_vendor) -> list[str]:
         expect(client.post(step_path("referencing"), fields), 302, "recherche")
         fields.pop("action")
         body, content_type = multipart(fields, {"referencing-certificate": ("certificat.pdf", data, "application/pdf")})
-        response = client.request("POST", step_path("referencing"), body, content_type)
+        response = client.request("POST", step_path("referencing"), body, content_type, memory=True)
         uploads.append(expect(response, 302, "certificat de 4 Mio", "applicant"))
-        floors.append(expect(client.request("POST", "/__bench__/floor-upload/", body, content_type), 200, "plancher"))
+        floor = client.request("POST", "/__bench__/floor-upload/", body, content_type, memory=True)
+        floors.append(expect(floor, 200, "plancher"))
     size_kib = len(data) / 1024
     up_ms, floor_ms = ms(uploads), ms(floors)
     up_rss = p50([r.metric("X-Bench-Rss-Growth-Kib") for r in uploads]) / size_kib
@@ -965,26 +970,36 @@ def report(levels: list[LevelResult], extra: dict[str, list[str]]) -> str:
     out.append(title.replace(",", " "))
     out.append("")
     out.append(
+        "Le temps brut suit aussi la charge de la machine (partagée) : la colonne « corrigée » divise "
+        "d'abord chaque temps par le plancher mesuré aux mêmes moments."
+    )
+    out.append("")
+    out.append(
         "| requête | "
         + " | ".join(f"{lv.rows:,} : ms".replace(",", " ") for lv in levels)
-        + f" | {last.rows:,} ÷ {first.rows:,}".replace(",", " ")
-        + " | SQL | objectif |"
+        + f" | {last.rows:,} ÷ {first.rows:,} brut".replace(",", " ")
+        + " | corrigée du plancher | SQL | objectif |"
     )
-    out.append("|---|" + "---:|" * (len(levels) + 2) + "---|")
+    out.append("|---|" + "---:|" * (len(levels) + 3) + "---|")
+
+    def growth_row(label: str, values: list[float], floors: list[float], sql: int) -> str:
+        raw = values[-1] / values[0]
+        corrected = (values[-1] / floors[-1]) / (values[0] / floors[0])
+        cells = " | ".join(f"{v:.1f}" for v in values)
+        return f"| {label} | {cells} | {raw:.2f} | **{corrected:.2f}** | {sql} | ≤ 1.30 |"
+
     for label in WALK:
         values = [ms(lv.requests[label]) for lv in levels]
         sql = max(r.metric("X-Bench-Queries") for r in last.requests[label])
-        growth = values[-1] / values[0]
-        out.append(f"| {label} | " + " | ".join(f"{v:.1f}" for v in values) + f" | **{growth:.2f}** | {sql} | ≤ 1.30 |")
+        out.append(growth_row(label, values, [lv.floor_ms for lv in levels], sql))
     for label in last.backoffice:
         values = [ms(lv.backoffice[label]) for lv in levels]
         sql = max(r.metric("X-Bench-Queries") for r in last.backoffice[label])
-        growth = values[-1] / values[0]
-        out.append(f"| {label} | " + " | ".join(f"{v:.1f}" for v in values) + f" | **{growth:.2f}** | {sql} | ≤ 1.30 |")
+        out.append(growth_row(label, values, [lv.backoffice_floor_ms for lv in levels], sql))
     out.append(
         "| plancher (pendant le back-office) | "
         + " | ".join(f"{lv.backoffice_floor_ms:.1f}" for lv in levels)
-        + f" | {last.backoffice_floor_ms / first.backoffice_floor_ms:.2f} | | |"
+        + f" | {last.backoffice_floor_ms / first.backoffice_floor_ms:.2f} | | | |"
     )
     out.append("")
     out.append(
@@ -1007,6 +1022,10 @@ def report(levels: list[LevelResult], extra: dict[str, list[str]]) -> str:
     return "\n".join(out)
 
 
+def report_extra(extra: dict[str, list[str]]) -> str:
+    return "\n".join(line for title, lines in extra.items() for line in ("", title, "", *lines))
+
+
 def machine() -> str:
     cpu = next(
         (
@@ -1027,10 +1046,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--levels", default=os.environ.get("BENCH_LEVELS", "100,10000,100000"))
     parser.add_argument("--repeats", type=int, default=int(os.environ.get("BENCH_REPEATS", "3")))
-    parser.add_argument("--upload-repeats", type=int, default=5)
+    parser.add_argument("--upload-repeats", type=int, default=9)
     parser.add_argument("--enrolments", type=int, default=int(os.environ.get("BENCH_ENROLMENTS", "48")))
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--output", help="also write the report to this file")
+    parser.add_argument(
+        "--only",
+        choices=["upload", "growth", "throughput"],
+        help="one part only (the upload or the throughput run on an empty table)",
+    )
     args = parser.parse_args()
     levels = [int(value) for value in args.levels.split(",")]
 
@@ -1054,19 +1078,21 @@ def main() -> None:
         counter = iter(range(VENDORS))
         next_vendor = lambda: next(counter)  # noqa: E731
         results = []
-        for rows in levels:
+        for rows in levels if args.only in (None, "growth") else []:
             print(f"… {rows:,} demandes".replace(",", " "), flush=True)
             results.append(measure_level(gunicorn.port, rows, args.repeats, next_vendor, rows == levels[-1]))
         extra = {}
-        print("… téléversement de 4 Mio", flush=True)
-        extra["## Objectif 2 — téléversement d'un certificat de 4 Mio"] = upload_comparison(
-            gunicorn.port, args.upload_repeats, next_vendor
-        )
-        print(f"… débit, concurrence {args.concurrency}", flush=True)
-        extra[f"## Objectif 5 — débit à la concurrence {args.concurrency}"] = throughput(
-            gunicorn.port, gunicorn, args.enrolments, args.concurrency, next_vendor
-        )
-        text = machine() + "\n\n" + report(results, extra)
+        if args.only in (None, "upload"):
+            print("… téléversement de 4 Mio", flush=True)
+            extra["## Objectif 2 — téléversement d'un certificat de 4 Mio"] = upload_comparison(
+                gunicorn.port, args.upload_repeats, next_vendor
+            )
+        if args.only in (None, "throughput"):
+            print(f"… débit, concurrence {args.concurrency}", flush=True)
+            extra[f"## Objectif 5 — débit à la concurrence {args.concurrency}"] = throughput(
+                gunicorn.port, gunicorn, args.enrolments, args.concurrency, next_vendor
+            )
+        text = machine() + "\n\n" + (report(results, extra) if results else report_extra(extra))
         text += f"\n\nDurée du banc d'essai : {time.perf_counter() - began:.0f} s.\n"
         print()
         print(text)

@@ -4,13 +4,19 @@ X-Bench-Queries            SQL statements run by the request (every database con
 X-Bench-Queries-Autocommit those of them run outside any transaction (autocommit)
 X-Bench-Cpu-Us             CPU time of the worker process for the request, in microseconds
 X-Bench-Pid                the gunicorn worker that answered
-X-Bench-Rss-Growth-Kib     growth of the worker's peak resident memory during the request (Linux:
-                           the peak is reset through /proc/self/clear_refs when the request begins)
+X-Bench-Rss-Growth-Kib     growth of the worker's peak resident memory during the request, when the
+                           request carries « X-Bench-Memory: 1 » (Linux: memory freed by earlier
+                           requests is first given back to the system with malloc_trim, so that it
+                           cannot hide the growth, then the peak is reset through
+                           /proc/self/clear_refs)
 """
 
+import ctypes
+import ctypes.util
+import gc
 import os
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 from django.db import connections
@@ -27,6 +33,12 @@ def _status_kib(field: str) -> int:
     except OSError:
         pass
     return 0
+
+
+def _trim() -> None:
+    gc.collect()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 def _reset_peak() -> bool:
@@ -56,7 +68,10 @@ class BenchMetricsMiddleware:
 
     def __call__(self, request):
         counters = [_Counter(connections[alias]) for alias in connections]
-        can_reset = _reset_peak()
+        memory = request.headers.get("X-Bench-Memory") == "1"
+        if memory:
+            _trim()
+        can_reset = memory and _reset_peak()
         rss_start = _status_kib("VmRSS")
         cpu_start = time.process_time()
         with ExitStack() as stack:

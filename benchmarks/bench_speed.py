@@ -868,25 +868,40 @@ def upload_comparison(port: int, repeats: int, next_vendor) -> list[str]:
     from bench_uploads import pdf_4mib_scan_like
 
     data = pdf_4mib_scan_like()
-    uploads, floors = [], []
-    for _ in range(repeats):
-        index = next_vendor()
+
+    def pair(index: int) -> tuple[Response, Response]:
         client = Client(port)
         expect(client.get(step_path("referencing")), 200, "étape 1")
-        number = vendor_number(index)
         fields = {
             "csrfmiddlewaretoken": client.csrf(),
             MANAGEMENT: "referencing",
-            "referencing-referencing_number": number,
+            "referencing-referencing_number": vendor_number(index),
             "action": "search_referencing",
         }
         expect(client.post(step_path("referencing"), fields), 302, "recherche")
         fields.pop("action")
         body, content_type = multipart(fields, {"referencing-certificate": ("certificat.pdf", data, "application/pdf")})
         response = client.request("POST", step_path("referencing"), body, content_type, memory=True)
-        uploads.append(expect(response, 302, "certificat de 4 Mio", "applicant"))
+        expect(response, 302, "certificat de 4 Mio", "applicant")
         floor = client.request("POST", "/__bench__/floor-upload/", body, content_type, memory=True)
-        floors.append(expect(floor, 200, "plancher"))
+        expect(floor, 200, "plancher")
+        if floor.metric("X-Bench-Body-Bytes") != len(body):
+            raise AssertionError(f"le plancher a reçu {floor.metric('X-Bench-Body-Bytes')} octets sur {len(body)}")
+        return response, floor
+
+    # Not measured: the first upload of each worker loads what an upload needs once per process
+    # (libmagic's database, Pillow, the antivirus connection code…).
+    seen: dict[str, int] = defaultdict(int)
+    for _ in range(WORKERS * 6):
+        for response in pair(next_vendor()):
+            seen[response.headers["x-bench-pid"] + response.headers.get("x-bench-body-bytes", "-")] += 1
+        if len(seen) >= 2 * WORKERS and min(seen.values()) >= 2:
+            break
+    uploads, floors = [], []
+    for _ in range(repeats):
+        upload, floor = pair(next_vendor())
+        uploads.append(upload)
+        floors.append(floor)
     size_kib = len(data) / 1024
     up_ms, floor_ms = ms(uploads), ms(floors)
     up_rss = p50([r.metric("X-Bench-Rss-Growth-Kib") for r in uploads]) / size_kib

@@ -18,15 +18,11 @@ def floor(request):
 def floor_upload(request):
     """The same, after writing the request's raw body to a file as it came (no parsing, no check):
     the floor of an upload of the same body."""
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
-    body = bytearray(length)  # the whole body in memory once (1 x the body), as it came
     received = 0
-    while received < length:
-        chunk = request.read(min(64 * 1024, length - received))
-        if not chunk:
-            break
-        body[received : received + len(chunk)] = chunk
-        received += len(chunk)
     with tempfile.TemporaryFile() as raw:
-        raw.write(memoryview(body)[:received])
-    return floor(request)
+        while chunk := request.read(64 * 1024):
+            raw.write(chunk)
+            received += len(chunk)
+    response = floor(request)
+    response["X-Bench-Body-Bytes"] = str(received)
+    return response

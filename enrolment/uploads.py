@@ -17,6 +17,7 @@ import io
 import logging
 import re
 import struct
+import threading
 import unicodedata
 import warnings
 import zlib
@@ -541,6 +542,31 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class _InBackground:
+    """A function run in a thread of its own; ``result()`` waits for it and returns its value or
+    raises its exception."""
+
+    def __init__(self, function, *args) -> None:
+        self._value = self._error = None
+        self._thread = threading.Thread(target=self._run, args=(function, args), name="segurnum-scan", daemon=True)
+        self._thread.start()
+
+    def _run(self, function, args) -> None:
+        try:
+            self._value = function(*args)
+        except BaseException as error:  # handed to the caller of result()
+            self._error = error
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def check_upload(uploaded_file) -> CheckedUpload:
     """Judge an uploaded document and return what to store, or raise a French ValidationError."""
     max_bytes = int(settings.UPLOAD_MAX_BYTES)
@@ -568,15 +594,24 @@ def check_upload(uploaded_file) -> CheckedUpload:
 
     # The bytes as sent, before any re-encoding: a signature hidden in an image's metadata or
     # after its end would otherwise vanish from what is scanned, not from what the vendor sent.
-    # Hashed in the same pass: a PDF is stored as sent.
-    sent_sha256 = _scan_and_hash(data)
-
-    if kind is _PDF:
-        _check_pdf(data)
-        content, sha256 = data, sent_sha256
-    else:
-        content = _reencode_image(data, kind)
-        sha256 = _sha256(content)
+    # Hashed in the same pass (a PDF is stored as sent), while the content is checked here: the
+    # antivirus works in its own process, this thread mostly waits on its socket (R-PERF-2).
+    scanning = _InBackground(_scan_and_hash, data)
+    try:
+        if kind is _PDF:
+            _check_pdf(data)
+            content = data
+        else:
+            content = _reencode_image(data, kind)
+    except ValidationError:
+        # The antivirus's verdict comes first, as when the scan ran before the check: a
+        # dangerous file is reported as such.
+        scanning.result()
+        raise
+    finally:
+        scanning.join()
+    sent_sha256 = scanning.result()
+    sha256 = sent_sha256 if content is data else _sha256(content)
 
     return CheckedUpload(
         original_name=safe_display_name(raw_name),

@@ -756,49 +756,74 @@ def backoffice_queries() -> list[tuple[str, str]]:
 
 
 def explain_queries() -> list[tuple[str, str, list]]:
-    from enrolment.models import EnrolmentRequest
+    """The statements the portal sends, as its ORM writes them (not rewritten by hand)."""
+    from django.contrib import admin
+
+    from enrolment.models import EnrolmentRequest, ReferencedSoftware
+    from support.lookup import find_requests
 
     last = EnrolmentRequest.objects.order_by("-sequence").first()
-    return [
+    model_admin = admin.site._registry[EnrolmentRequest]
+    requests = EnrolmentRequest.objects.all()
+    ordering = ("-submitted_at", "-id")
+
+    def admin_search(term: str):
+        found, _ = model_admin.get_search_results(None, requests, term)
+        return found.order_by(*ordering)[:51]
+
+    statements = [
         (
-            "active_request_exists (n° de référencement, « Rechercher »)",
-            "SELECT 1 FROM enrolment_enrolmentrequest WHERE NOT (status = 'rejected') "
-            "AND UPPER(referencing_number::text) = UPPER(%s) LIMIT 1",
-            [last.referencing_number.lower()],
+            "active_request_exists (n° de référencement, « Rechercher » de l'étape 1)",
+            EnrolmentRequest.objects.exclude(status=EnrolmentRequest.Status.REJECTED)
+            .filter(referencing_number__iexact=last.referencing_number.lower())
+            .order_by()
+            .values("id")[:1],
         ),
         (
             "logiciel référencé (« Terminer »)",
-            "SELECT * FROM enrolment_referencedsoftware WHERE UPPER(referencing_number::text) = UPPER(%s) "
-            "AND active ORDER BY referencing_number LIMIT 1",
-            ["tndbnc000001"],
+            ReferencedSoftware.objects.filter(referencing_number__iexact="TNDBNC000001", active=True).order_by(
+                "referencing_number"
+            )[:1],
         ),
+        ("recherche admin : dénomination", admin_search("MEDIATION BANC")),
+        ("recherche admin : n° de référencement", admin_search(last.referencing_number.lower())),
+        ("recherche admin : e-mail", admin_search(last.representative_email.upper())),
+        ("support : e-mail", find_requests(last.representative_email).requests.values("id")),
+    ]
+    out = []
+    for label, queryset in statements:
+        sql, params = queryset.query.sql_with_params()
+        out.append((label, sql, list(params)))
+    # The changelist's paginator: Django's count() of the filtered list, as it writes it.
+    out.append(
         (
-            "recherche admin : dénomination (icontains)",
-            "SELECT id FROM enrolment_enrolmentrequest WHERE UPPER(number::text) = UPPER(%(q)s) "
-            "OR UPPER(siret::text) = UPPER(%(q)s) OR UPPER(referencing_number::text) = UPPER(%(q)s) "
-            "OR UPPER(denomination::text) LIKE UPPER(%(like)s) OR UPPER(trade_name::text) LIKE UPPER(%(like)s) "
-            "OR UPPER(representative_email::text) LIKE UPPER(%(like)s) "
-            "OR UPPER(depositor_email::text) LIKE UPPER(%(like)s) "
-            "ORDER BY submitted_at DESC, id DESC LIMIT 51",
-            {"q": "MEDIATION", "like": "%MEDIATION%"},
-        ),
+            "liste filtrée « Soumise » : COUNT du paginateur",
+            'SELECT COUNT(*) AS "__count" FROM "enrolment_enrolmentrequest" WHERE "status" = %s',
+            ["submitted"],
+        )
+    )
+    out.append(
         (
-            "recherche e-mail exacte (admin, support)",
-            "SELECT id FROM enrolment_enrolmentrequest WHERE UPPER(representative_email::text) = UPPER(%(q)s) "
-            "OR UPPER(depositor_email::text) = UPPER(%(q)s) ORDER BY submitted_at DESC, id DESC",
-            {"q": last.representative_email},
-        ),
-        (
-            "liste filtrée par statut : COUNT",
-            "SELECT COUNT(*) FROM enrolment_enrolmentrequest WHERE status = 'submitted'",
-            [],
-        ),
-        (
-            "captcha : purge des codes expirés",
+            "captcha : purge des codes expirés (20 000 codes en cours)",
             "DELETE FROM captcha_captchastore WHERE expiration <= now()",
             [],
-        ),
-    ]
+        )
+    )
+    return out
+
+
+def fill_captcha_store(rows: int = 20_000) -> None:
+    """Codes being typed, as under load (each lives CAPTCHA_TIMEOUT minutes)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO captcha_captchastore (challenge, response, hashkey, expiration) "
+            "SELECT 'ABCDE', 'abcde', md5(g::text || random()::text), now() + interval '20 minutes' "
+            "FROM generate_series(1, %s) g",
+            [rows],
+        )
+        cursor.execute("ANALYZE captcha_captchastore")
 
 
 def explain(sql: str, params) -> str:
@@ -859,6 +884,7 @@ def measure_level(port: int, rows: int, repeats: int, next_vendor, explain_on: b
             backoffice_floors.append(floor_client.get("/__bench__/floor/"))
     result.backoffice_floor_ms = ms(backoffice_floors)
     if explain_on:
+        fill_captcha_store()
         result.plans = [(label, explain(sql, params)) for label, sql, params in explain_queries()]
     return result
 

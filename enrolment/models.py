@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from segurnum.fields import EncryptedTextField, KeyedHashField
 from segurnum.storage import private_storage
@@ -23,6 +24,8 @@ class ReferencedSoftware(models.Model):
         verbose_name = "logiciel référencé (ANS)"
         verbose_name_plural = "logiciels référencés (ANS)"
         ordering = ["referencing_number"]
+        # R-PERF-4: the number is looked up whatever its case (« TNDSAS0031 »).
+        indexes = [models.Index(Upper("referencing_number"), name="software_refnum_upper")]
 
     def __str__(self) -> str:
         return f"{self.referencing_number} — {self.software_name} {self.version}"
@@ -185,6 +188,13 @@ class EnrolmentRequest(models.Model):
             models.Index(fields=["siret"], name="enrolment_siret"),
             models.Index(fields=["vat_rate", "submitted_at"], name="enrolment_vat_submitted"),
             models.Index(fields=["iban_hash"], name="enrolment_iban_hash"),
+            # R-PERF-4: what the wizard, the agents and the support desk look up whatever its case
+            # (Django's iexact and the admin's « = » search compare UPPER(column)). The admin's
+            # « contains » searches (UPPER(column) LIKE '%…%') go through trigram indexes on
+            # PostgreSQL, made by migration 0006 (SQLite has no such index).
+            models.Index(Upper("referencing_number"), name="enrolment_refnum_upper"),
+            models.Index(Upper("representative_email"), name="enrolment_rep_email_upper"),
+            models.Index(Upper("depositor_email"), name="enrolment_dep_email_upper"),
         ]
         permissions = [
             ("validate_enrolmentrequest", "Peut valider une demande d'enrôlement"),

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, TextField
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -66,12 +66,19 @@ def format_enr(sequence: int, modification: int = 0) -> str:
 
 
 def next_enr_sequence() -> int:
-    """Take the next number of the locked counter (see EnrolmentCounter). Call inside a transaction."""
-    counter = EnrolmentCounter.objects.filter(name=ENR_COUNTER)
-    if not counter.update(value=F("value") + 1):
+    """Take the next number of the locked counter (see EnrolmentCounter). Call inside a transaction.
+
+    One statement (UPDATE … RETURNING, PostgreSQL and SQLite ≥ 3.35), taken as late as possible in
+    the submission: the counter row stays locked until the commit (R-PERF-3)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE enrolment_enrolmentcounter SET value = value + 1 WHERE name = %s RETURNING value", [ENR_COUNTER]
+        )
+        row = cursor.fetchone()
+    if row is None:
         EnrolmentCounter.objects.get_or_create(name=ENR_COUNTER, defaults={"value": 0})
-        counter.update(value=F("value") + 1)
-    return counter.values_list("value", flat=True).get()
+        return next_enr_sequence()
+    return row[0]
 
 
 def active_request_exists(*, referencing_number: str = "", siret: str = "") -> bool:
@@ -106,16 +113,23 @@ def submit_enrolment(*, submission: EnrolmentSubmission) -> EnrolmentRequest:
     (R-BIZ-1, R-BIZ-2: the database constraints decide, also under concurrency) or when the
     software is no longer referenced (R-BIZ-3).
     """
-    existing = EnrolmentRequest.objects.filter(submission_key=submission.submission_key).first()
-    if existing:
-        return existing
+    # No look-up of the key first (R-PERF-3): a request already stored under it makes the INSERT
+    # fail on its unique key, and that request is returned below.
     written: list[str] = []
     try:
         with transaction.atomic():
-            enrolment = _create_request(submission)
+            software = _referenced_software(submission)
+            # The files first, before the number is taken: the counter row stays locked from its
+            # UPDATE to the commit, not during the copies (R-PERF-3).
+            documents = []
             for kind, meta in submission.documents.items():
-                document = _copy_document(enrolment, kind, meta)
+                document = _copy_document(EnrolmentRequest(submission_key=submission.submission_key), kind, meta)
                 written.append(document.file.name)
+                documents.append(document)
+            enrolment = _create_request(submission, software)
+            for document in documents:
+                document.enrolment = enrolment
+            EnrolmentDocument.objects.bulk_create(documents)
             StatusChange.objects.create(enrolment=enrolment, from_status="", to_status=enrolment.status)
             _queue_acknowledgement(enrolment)
     except IntegrityError as error:
@@ -124,6 +138,14 @@ def submit_enrolment(*, submission: EnrolmentSubmission) -> EnrolmentRequest:
         if existing:
             return existing
         raise _refusal_for(error, submission) from error
+    except Exception:
+        _remove_files(written)
+        # An earlier call stored a request under this key (its draft files are gone since, or its
+        # software has left the registry): that request stands.
+        existing = _stored_quietly(submission.submission_key)
+        if existing:
+            return existing
+        raise
     except BaseException:
         _remove_files(written)
         raise
@@ -132,12 +154,23 @@ def submit_enrolment(*, submission: EnrolmentSubmission) -> EnrolmentRequest:
     return enrolment
 
 
-def _create_request(submission: EnrolmentSubmission) -> EnrolmentRequest:
+def _stored_quietly(submission_key) -> EnrolmentRequest | None:
+    try:
+        return EnrolmentRequest.objects.filter(submission_key=submission_key).first()
+    except DatabaseError:
+        return None  # the database is the problem: the caller's error says so
+
+
+def _referenced_software(submission: EnrolmentSubmission) -> ReferencedSoftware:
     software = ReferencedSoftware.objects.filter(
         referencing_number__iexact=submission.referencing_number, active=True
     ).first()
     if software is None:
         raise EnrolmentRefused(UNKNOWN_SOFTWARE, step="referencing", field="referencing_number")
+    return software
+
+
+def _create_request(submission: EnrolmentSubmission, software: ReferencedSoftware) -> EnrolmentRequest:
     company = submission.company
     sequence = next_enr_sequence()
     return EnrolmentRequest.objects.create(
@@ -171,17 +204,17 @@ def _copy_document(enrolment: EnrolmentRequest, kind: str, meta: dict) -> Enrolm
         size=len(content),
         sha256=digest,
     )
-    # The file is written, then its row: when either fails (disk full, database gone), the file
-    # goes too, also a partly written one, so that no file outlives its transaction.
+    # The file only: its row is inserted with the others once the request exists. A file that
+    # cannot be written whole goes at once; the caller removes the written ones when anything
+    # later fails (disk full, database gone), so that no file outlives its transaction.
     name = document.file.field.generate_filename(document, "document")
     saved = ""
     try:
         saved = document.file.storage.save(name, ContentFile(content), max_length=document.file.field.max_length)
-        document.file.name = saved
-        document.save()
     except BaseException:
         _remove_files([saved or name])
         raise
+    document.file.name = saved
     return document
 
 
@@ -206,6 +239,7 @@ def _refusal_for(error: IntegrityError, submission: EnrolmentSubmission) -> Enro
 def _queue_acknowledgement(enrolment: EnrolmentRequest) -> None:
     """R-MAIL-1: to the representative and, for a tiers déclarant, to the depositor."""
     queue_email(
+        new_event=True,
         key=f"enrolment:{enrolment.pk}:acknowledgement",
         kind="enrolment_acknowledgement",
         to=enrolment.contact_emails,

@@ -17,6 +17,7 @@ import io
 import logging
 import re
 import struct
+import threading
 import unicodedata
 import warnings
 import zlib
@@ -176,21 +177,31 @@ def _claimed_extension(name: str | bytes | None) -> str | None:
 
 
 def _read_bounded(uploaded_file, max_bytes: int) -> bytes:
-    """Read at most max_bytes + 1 bytes: enough to know the file is too large, never more."""
+    """Read at most max_bytes + 1 bytes: enough to know the file is too large, never more.
+
+    One read into one buffer (R-PERF-2): the file costs its size in memory once, not once in
+    pieces and again joined. Django has already streamed a large upload to a temporary file.
+    """
     with contextlib.suppress(AttributeError, OSError, ValueError):
         uploaded_file.seek(0)
     wanted = max_bytes + 1
-    parts: list[bytes] = []
-    received = 0
-    while received < wanted:
-        chunk = uploaded_file.read(min(_READ_CHUNK, wanted - received))
-        if not chunk:
-            break
-        parts.append(chunk)
-        received += len(chunk)
+    data = uploaded_file.read(wanted)
+    if len(data) < wanted:
+        # A stream may return less than asked before its end (a pipe, a socket): read on, in
+        # the rare case it does.
+        parts = [data]
+        received = len(data)
+        while received < wanted:
+            chunk = uploaded_file.read(min(_READ_CHUNK, wanted - received))
+            if not chunk:
+                break
+            parts.append(chunk)
+            received += len(chunk)
+        if len(parts) > 1:
+            data = b"".join(parts)
     with contextlib.suppress(AttributeError, OSError, ValueError):
         uploaded_file.seek(0)
-    return b"".join(parts)
+    return bytes(data) if not isinstance(data, bytes) else data
 
 
 def _detect_kind(data: bytes) -> _Kind:
@@ -337,7 +348,11 @@ _KEYED_RE = re.compile(
     _names_regex(_KEYED_NAMES) + rb"(?=" + _SEP + rb"*+(?:[(<]|\d++" + _SEP + rb"++\d++" + _SEP + rb"++R|\Z))"
 )
 _OPAQUE_FILTER_RE = re.compile(_names_regex(_OPAQUE_FILTERS))
-_STREAM_RE = re.compile(rb"(?<![^" + _PDF_WS + _PDF_DELIMS + rb"])stream(?:\r\n|\n|\r)")
+# The keyword « stream » first, then a look behind it: a literal at the start of the pattern lets
+# the regex engine jump from one occurrence to the next instead of trying the look-behind at every
+# byte (R-PERF-2: 2 ms instead of 70 ms on 4 MiB). Same matches: « stream » preceded by nothing,
+# a white-space or a delimiter (not « endstream »), then an end of line.
+_STREAM_RE = re.compile(rb"stream(?<![^" + _PDF_WS + _PDF_DELIMS + rb"]stream)(?:\r\n|\n|\r)")
 _NUMBER = rb"[+\-]?(?:\d+\.?\d*|\.\d+)"
 # An object stream starts with "objnum offset" pairs; the end of the sniffed bytes while still
 # undecided counts as a match.
@@ -495,16 +510,65 @@ def scan(data: bytes) -> None:
     """The antivirus's verdict on these bytes as a ValidationError (SECURITY F12, G6): a
     dangerous file is refused for good, an antivirus that cannot answer refuses too (fail
     closed), with « réessayez »."""
+    _scan_and_hash(data)
+
+
+def _scan_and_hash(data: bytes) -> str:
+    """One pass over the bytes as sent (R-PERF-2): each chunk goes to the antivirus and into the
+    SHA-256 at once, nothing is copied. Returns the hex digest, or raises the antivirus's verdict
+    as a ValidationError (see ``scan``)."""
+    digest = hashlib.sha256()
+    view = memoryview(data)
+    consumed = 0
+
+    def chunks() -> Iterator[memoryview]:
+        nonlocal consumed
+        for start in range(0, len(view), antivirus.CHUNK_SIZE):
+            piece = view[start : start + antivirus.CHUNK_SIZE]
+            digest.update(piece)
+            consumed = start + len(piece)
+            yield piece
+
     try:
-        antivirus.scan_bytes(data)
+        antivirus.scan_chunks(chunks())
     except antivirus.FileInfected as infected:
-        logger.warning(
-            "Pièce refusée par l'antivirus : %s (sha256 %s)", infected.signature, hashlib.sha256(data).hexdigest()
-        )
+        logger.warning("Pièce refusée par l'antivirus : %s (sha256 %s)", infected.signature, _sha256(data))
         raise _error("infected") from infected
     except antivirus.AntivirusUnavailable as unavailable:
         logger.error("Pièce refusée faute d'analyse antivirus : %s", unavailable)
         raise _error("antivirus_unavailable") from unavailable
+    # Without an antivirus (the embedded default) nothing was read: hash the rest here.
+    digest.update(view[consumed:])
+    return digest.hexdigest()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class _InBackground:
+    """A function run in a thread of its own; ``result()`` waits for it and returns its value or
+    raises its exception."""
+
+    def __init__(self, function, *args) -> None:
+        self._value = self._error = None
+        self._thread = threading.Thread(target=self._run, args=(function, args), name="segurnum-scan", daemon=True)
+        self._thread.start()
+
+    def _run(self, function, args) -> None:
+        try:
+            self._value = function(*args)
+        except BaseException as error:  # handed to the caller of result()
+            self._error = error
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def check_upload(uploaded_file) -> CheckedUpload:
@@ -534,19 +598,30 @@ def check_upload(uploaded_file) -> CheckedUpload:
 
     # The bytes as sent, before any re-encoding: a signature hidden in an image's metadata or
     # after its end would otherwise vanish from what is scanned, not from what the vendor sent.
-    scan(data)
-
-    if kind is _PDF:
-        _check_pdf(data)
-        content = data
-    else:
-        content = _reencode_image(data, kind)
+    # Hashed in the same pass (a PDF is stored as sent), while the content is checked here: the
+    # antivirus works in its own process, this thread mostly waits on its socket (R-PERF-2).
+    scanning = _InBackground(_scan_and_hash, data)
+    try:
+        if kind is _PDF:
+            _check_pdf(data)
+            content = data
+        else:
+            content = _reencode_image(data, kind)
+    except ValidationError:
+        # The antivirus's verdict comes first, as when the scan ran before the check: a
+        # dangerous file is reported as such.
+        scanning.result()
+        raise
+    finally:
+        scanning.join()
+    sent_sha256 = scanning.result()
+    sha256 = sent_sha256 if content is data else _sha256(content)
 
     return CheckedUpload(
         original_name=safe_display_name(raw_name),
         content_type=kind.content_type,
         extension=kind.extension,
         size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
+        sha256=sha256,
         content=content,
     )

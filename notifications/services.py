@@ -53,27 +53,31 @@ def queue_email(
     enrolment=None,
     account=None,
     after: OutboundEmail | None = None,
+    new_event: bool = False,
 ) -> OutboundEmail:
     """Write an outbox row in the caller's transaction; its sending is queued after the commit.
 
     A second call with the same key returns the existing row: one event, one email. With
     ``after``, the row leaves only once that one is sent, so a series arrives in order.
+    ``new_event``: the key names an object created in the caller's own transaction, so no row
+    can hold it yet: one INSERT, without the look-up and its savepoint (R-PERF-3).
     """
     subject, text, html = render_email(template, context)
     recipients = sorted({address.strip().lower() for address in to if address})
-    email, created = OutboundEmail.objects.get_or_create(
-        key=key,
-        defaults={
-            "kind": kind,
-            "to": recipients,
-            "subject": subject,
-            "body_text": text,
-            "body_html": html,
-            "enrolment": enrolment,
-            "account": account,
-            "after": after,
-        },
-    )
+    values = {
+        "kind": kind,
+        "to": recipients,
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+        "enrolment": enrolment,
+        "account": account,
+        "after": after,
+    }
+    if new_event:
+        email, created = OutboundEmail.objects.create(key=key, **values), True
+    else:
+        email, created = OutboundEmail.objects.get_or_create(key=key, defaults=values)
     if created and after is None:
         transaction.on_commit(lambda: enqueue_delivery(email.pk))
     return email

@@ -89,6 +89,36 @@ def test_same_submission_key_returns_the_first_request():
     assert OutboundEmail.objects.count() == 1
 
 
+def test_submission_takes_eight_statements_whatever_the_number_of_documents(
+    _isolated_storage, django_assert_max_num_queries
+):
+    """R-PERF-3: the software, the counter (one UPDATE … RETURNING), the request, its documents in
+    one INSERT, its first status and its acknowledgement (one INSERT), plus the savepoint of the
+    transaction opened here (the wizard's « Terminer » opens its own), whatever the documents."""
+    data = submission()
+    key = str(data.submission_key)
+    for kind in ("rib", "representative_id", "vat_exemption_proof"):
+        data.documents[kind] = drafts.save_draft_file(key, files.pdf(f"{kind}.pdf"))
+    with django_assert_max_num_queries(8):
+        enrolment = submit_enrolment(submission=data)
+    assert enrolment.number == "ENR0001M0"
+    assert enrolment.documents.count() == 4
+    assert len(stored_documents(_isolated_storage)) == 4
+    assert OutboundEmail.objects.get(enrolment=enrolment).kind == "enrolment_acknowledgement"
+
+
+def test_same_submission_key_after_its_draft_is_gone_returns_the_first_request(
+    _isolated_storage, django_capture_on_commit_callbacks
+):
+    data = submission()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = submit_enrolment(submission=data)
+    assert not draft_storage().exists(data.documents["referencing_certificate"]["path"])
+    assert submit_enrolment(submission=data) == first
+    assert EnrolmentRequest.objects.count() == 1
+    assert len(stored_documents(_isolated_storage)) == 1
+
+
 def test_database_refuses_a_second_request_for_the_same_number(_isolated_storage):
     submit_enrolment(submission=submission(GUIDE_NUMBER, GUIDE_SIRET))
     with pytest.raises(EnrolmentRefused) as refused:

@@ -3,6 +3,7 @@
 import hashlib
 import io
 import random
+import re
 import struct
 import time
 import tracemalloc
@@ -10,11 +11,12 @@ import zlib
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from PIL import Image, PngImagePlugin
 
 from enrolment import uploads
 from enrolment.uploads import ALLOWED_HINT, CheckedUpload, check_upload, safe_display_name
+from tests import files
 
 MIB = 1024 * 1024
 
@@ -749,3 +751,45 @@ def test_300_character_name_is_accepted_and_shortened():
     checked = check_upload(RawUpload("a" * 300 + ".pdf", make_pdf()))
     assert len(checked.original_name) == 255
     assert checked.original_name.endswith("a.pdf")
+
+
+# --------------------------------------------------------------------------------------------
+# One read, one pass (R-PERF-2)
+# --------------------------------------------------------------------------------------------
+
+# The pattern as it was written first: a look-behind tried at every byte of the file.
+_REFERENCE_STREAM_RE = re.compile(rb"(?<![^\x00\t\n\x0c\r ()<>\[\]{}/%])stream(?:\r\n|\n|\r)")
+
+
+def test_the_stream_keyword_is_found_exactly_where_the_look_behind_found_it():
+    pieces = [b"stream", b"endstream", b"\n", b"\r", b"\r\n", b" ", b"/", b"x", b"s", b"tream", b"(", b"%", b"\x00"]
+    rng = random.Random(17)
+    for _ in range(20_000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        expected = [match.span() for match in _REFERENCE_STREAM_RE.finditer(data)]
+        assert [match.span() for match in uploads._STREAM_RE.finditer(data)] == expected, data
+    assert [m.start() for m in uploads._STREAM_RE.finditer(b"stream\n<</a>>stream\r\nendstream\n")] == [0, 13]
+
+
+def test_a_4_mib_pdf_is_held_once_in_memory_and_hashed_as_sent():
+    data = files.pdf_bytes(size=4 * MIB)
+    uploaded = TemporaryUploadedFile("certificat.pdf", "application/pdf", len(data), None)
+    uploaded.write(data)
+    uploaded.seek(0)
+    tracemalloc.start()
+    try:
+        checked = check_upload(uploaded)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        uploaded.close()
+    assert checked.content == data
+    assert checked.sha256 == hashlib.sha256(data).hexdigest()
+    # Read in pieces then joined, the file was twice in memory at once.
+    assert peak <= 1.25 * len(data), f"pic de {peak / len(data):.2f} × la taille du fichier"
+
+
+def test_the_digest_is_that_of_the_bytes_sent_when_the_antivirus_reads_them_too(clamd):
+    data = files.pdf_bytes(size=3 * MIB)
+    checked = check_upload(upload("scan.pdf", data))
+    assert checked.sha256 == hashlib.sha256(data).hexdigest()

@@ -146,48 +146,47 @@ def secret_question(request):
     return _account_page(request, "accounts/secret_question.html", {"form": form, "first_time": first_time})
 
 
-def _recovery_form_view(request, *, kind: str, form_class, field: str, template: str, heading: str):
+# The two « J'ai oublié… » forms: (form, the field naming the target, template, heading).
+RECOVERY_FORMS = {
+    RecoveryRequest.Kind.IDENTIFIANT: (
+        forms.ForgotIdentifiantForm,
+        "email",
+        "accounts/forgot_identifiant.html",
+        "J'ai oublié mon identifiant",
+    ),
+    RecoveryRequest.Kind.PASSWORD: (
+        forms.ForgotPasswordForm,
+        "identifiant",
+        "accounts/forgot_password.html",
+        "J'ai oublié mon mot de passe",
+    ),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def recovery_form(request, *, kind: str):
     """Both « J'ai oublié… » forms: same page, same wording, same redirect whatever was typed
     (R-ACC-4, SECURITY A3); rate-limited per target and per address (A10)."""
+    form_class, field, template, heading = RECOVERY_FORMS[kind]
     status = 200
-    if request.method == "POST":
-        form = form_class(request.POST)
-        if form.is_valid():
-            target = form.cleaned_data[field]
-            address = client_ip(request) or None
-            if services.recovery_throttled(kind=kind, target=target, client_ip=address):
-                form.add_error(None, THROTTLED)
-                status = 429
-            else:
-                services.request_recovery(kind=kind, target=target, client_ip=address)
-                return redirect(f"{reverse('accounts:recovery_sent')}?demande={kind}")
-    else:
-        form = form_class()
+    form = form_class(request.POST) if request.method == "POST" else form_class()
+    if request.method == "POST" and form.is_valid():
+        target = form.cleaned_data[field]
+        address = client_ip(request) or None
+        if not services.recovery_throttled(kind=kind, target=target, client_ip=address):
+            services.request_recovery(kind=kind, target=target, client_ip=address)
+            return redirect(f"{reverse('accounts:recovery_sent')}?demande={kind}")
+        form.add_error(None, THROTTLED)
+        status = 429
     return render(request, template, {"form": form, "heading": heading}, status=status)
 
 
-@require_http_methods(["GET", "POST"])
 def forgot_identifiant(request):
-    return _recovery_form_view(
-        request,
-        kind=RecoveryRequest.Kind.IDENTIFIANT,
-        form_class=forms.ForgotIdentifiantForm,
-        field="email",
-        template="accounts/forgot_identifiant.html",
-        heading="J'ai oublié mon identifiant",
-    )
+    return recovery_form(request, kind=RecoveryRequest.Kind.IDENTIFIANT)
 
 
-@require_http_methods(["GET", "POST"])
 def forgot_password(request):
-    return _recovery_form_view(
-        request,
-        kind=RecoveryRequest.Kind.PASSWORD,
-        form_class=forms.ForgotPasswordForm,
-        field="identifiant",
-        template="accounts/forgot_password.html",
-        heading="J'ai oublié mon mot de passe",
-    )
+    return recovery_form(request, kind=RecoveryRequest.Kind.PASSWORD)
 
 
 def recovery_sent(request):

@@ -11,13 +11,13 @@ from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import forms, services
 from accounts.models import RecoveryRequest, User
 from accounts.vendor_space import render_portal
+from segurnum.middleware import no_store
 from segurnum.text import client_ip
 
 logger = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def _forced_step_done(request) -> str:
 
 
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
-@never_cache
+@no_store
 @login_required
 @require_http_methods(["GET", "POST"])
 def password_change(request):
@@ -126,7 +126,7 @@ def _password_rules() -> list[str]:
 
 
 @sensitive_post_parameters("answer", "password")
-@never_cache
+@no_store
 @login_required
 @require_http_methods(["GET", "POST"])
 def secret_question(request):
@@ -212,7 +212,6 @@ def _recovery_page(response, *, policy: str = "same-origin"):
     ``no-referrer`` Chromium posts the form with ``Origin: null``, which the CSRF check refuses
     (A11). Only the mailed link itself, whose address holds the token, sends no Referer at all."""
     response["Referrer-Policy"] = policy
-    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -233,7 +232,7 @@ def _session_token_valid(request, user: User | None, uidb64: str) -> bool:
     )
 
 
-@never_cache
+@no_store
 def reset_link(request, uidb64: str, token: str):
     """The link of the mail: the token moves to the session and leaves the address bar at once,
     as Django's own PasswordResetConfirmView does."""
@@ -246,7 +245,7 @@ def reset_link(request, uidb64: str, token: str):
 
 
 @sensitive_post_parameters("answer")
-@never_cache
+@no_store
 @require_http_methods(["GET", "POST"])
 def reset_question(request, uidb64: str):
     """The secret question, asked only once the emailed token is proven (A8). An account that
@@ -275,7 +274,7 @@ def reset_question(request, uidb64: str):
 
 
 @sensitive_post_parameters("new_password1", "new_password2")
-@never_cache
+@no_store
 @require_http_methods(["GET", "POST"])
 def reset_password(request, uidb64: str):
     user = _user_from_uid(uidb64)

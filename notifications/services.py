@@ -39,13 +39,16 @@ def queue_email(
     template: str,
     context: dict[str, Any],
     enrolment=None,
+    enrolment_id: int | None = None,
     account=None,
     after: OutboundEmail | None = None,
 ) -> OutboundEmail:
     """Write an outbox row in the caller's transaction; its sending is queued after the commit.
 
     A second call with the same key returns the existing row: one event, one email. With
-    ``after``, the row leaves only once that one is sent, so a series arrives in order.
+    ``after``, the row leaves only once that one is sent, so a series arrives in order. The row
+    is filed under its request (``enrolment`` or ``enrolment_id``) and its account, for the back
+    office and support.
     """
     subject, text, html = render_email(template, context)
     recipients = sorted({address.strip().lower() for address in to if address})
@@ -57,7 +60,7 @@ def queue_email(
             "subject": subject,
             "body_text": text,
             "body_html": html,
-            "enrolment": enrolment,
+            "enrolment_id": enrolment.pk if enrolment is not None else enrolment_id,
             "account": account,
             "after": after,
         },

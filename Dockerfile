@@ -2,7 +2,7 @@
 # the command. The default command is the web server's (scripts/start-web.sh).
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-RUN apt-get update && apt-get install -y --no-install-recommends libmagic1 espeak-ng && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # Dependencies first (pyproject.toml only), so that a code change does not reinstall them. The
 # extra "s3" lets the same image keep the documents in an S3-compatible bucket.

@@ -94,31 +94,38 @@ def create_vendor_account(*, first_name: str, last_name: str, email: str) -> Use
     raise RuntimeError(f"Aucun identifiant libre trouvé à partir de « {base} »")
 
 
-def issue_credentials(*, enrolment, after: OutboundEmail | None = None) -> User:
-    """Create the vendor's account for a validated request and queue its two credential mails,
-    the identifiant first, then the temporary password: never both secrets in one mail."""
-    user = create_vendor_account(
-        first_name=enrolment.representative_first_name,
-        last_name=enrolment.representative_last_name,
-        email=enrolment.representative_email,
-    )
-    context = {"enrolment": enrolment, "user": user, "login_url": _absolute(reverse("accounts:login"))}
+def issue_credentials(
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    number: str,
+    enrolment_id: int,
+    after: OutboundEmail | None = None,
+) -> User:
+    """Create the account of a validated request's representative and queue its two credential
+    mails, the identifiant first, then the temporary password: never both secrets in one mail
+    (R-MAIL-3). ``number`` (ENR…) is recalled in the mails; they are filed under the request."""
+    user = create_vendor_account(first_name=first_name, last_name=last_name, email=email)
+    context = {"number": number, "user": user, "login_url": _absolute(reverse("accounts:login"))}
     identifiant_mail = queue_email(
-        key=f"enrolment:{enrolment.pk}:identifiant",
+        key=f"enrolment:{enrolment_id}:identifiant",
         kind="account_identifiant",
         to=[user.email],
         template="account_identifiant",
         context=context,
-        enrolment=enrolment,
+        enrolment_id=enrolment_id,
+        account=user,
         after=after,
     )
     queue_email(
-        key=f"enrolment:{enrolment.pk}:temporary_password",
+        key=f"enrolment:{enrolment_id}:temporary_password",
         kind="account_temporary_password",
         to=[user.email],
         template="account_temporary_password",
         context={**context, "password": PASSWORD_NOT_STORED, "expires_at": None},
-        enrolment=enrolment,
+        enrolment_id=enrolment_id,
+        account=user,
         after=identifiant_mail,
     )
     return user
@@ -139,10 +146,11 @@ def _temporary_password_mail(email: OutboundEmail) -> tuple[str, str]:
     """Runs inside the locked delivery of the row: each sending (a retry, a « Renvoyer ») makes
     a fresh password, so the one in the vendor's mailbox is always the valid one, and its 72 hours
     start when it leaves."""
-    user = email.enrolment.account
+    # Rows queued before they were filed under the account carry only their request.
+    user = email.account or email.enrolment.account
     password = set_temporary_password(user=user)
     context = {
-        "enrolment": email.enrolment,
+        "number": email.enrolment.number,
         "user": user,
         "password": password,
         "expires_at": timezone.localtime(user.temporary_password_expires_at),

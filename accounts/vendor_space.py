@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from segurnum.middleware import no_store
+
 # (key, label, URL name) of the main navigation (R-PRIV-1), in the guide's order.
 NAV_ITEMS = [
     ("home", "Accueil", "portal:home"),
@@ -30,9 +32,9 @@ def vendor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     """
     protected = login_required(view, login_url="accounts:login")
 
+    @no_store
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        request.no_store = True
         if request.user.is_authenticated and not request.user.is_vendor:
             return redirect("admin:index")
         return protected(request, *args, **kwargs)

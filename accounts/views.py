@@ -11,13 +11,13 @@ from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import forms, services
 from accounts.models import RecoveryRequest, User
 from accounts.vendor_space import render_portal
+from segurnum.middleware import no_store
 from segurnum.text import client_ip
 
 logger = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def _forced_step_done(request) -> str:
 
 
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
-@never_cache
+@no_store
 @login_required
 @require_http_methods(["GET", "POST"])
 def password_change(request):
@@ -141,7 +141,7 @@ def _password_rules() -> list[str]:
 
 
 @sensitive_post_parameters("answer", "password")
-@never_cache
+@no_store
 @login_required
 @require_http_methods(["GET", "POST"])
 def secret_question(request):
@@ -161,48 +161,47 @@ def secret_question(request):
     return _account_page(request, "accounts/secret_question.html", {"form": form, "first_time": first_time})
 
 
-def _recovery_form_view(request, *, kind: str, form_class, field: str, template: str, heading: str):
+# The two « J'ai oublié… » forms: (form, the field naming the target, template, heading).
+RECOVERY_FORMS = {
+    RecoveryRequest.Kind.IDENTIFIANT: (
+        forms.ForgotIdentifiantForm,
+        "email",
+        "accounts/forgot_identifiant.html",
+        "J'ai oublié mon identifiant",
+    ),
+    RecoveryRequest.Kind.PASSWORD: (
+        forms.ForgotPasswordForm,
+        "identifiant",
+        "accounts/forgot_password.html",
+        "J'ai oublié mon mot de passe",
+    ),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def recovery_form(request, *, kind: str):
     """Both « J'ai oublié… » forms: same page, same wording, same redirect whatever was typed
     (R-ACC-4, SECURITY A3); rate-limited per target and per address (A10)."""
+    form_class, field, template, heading = RECOVERY_FORMS[kind]
     status = 200
-    if request.method == "POST":
-        form = form_class(request.POST)
-        if form.is_valid():
-            target = form.cleaned_data[field]
-            address = client_ip(request) or None
-            if services.recovery_throttled(kind=kind, target=target, client_ip=address):
-                form.add_error(None, THROTTLED)
-                status = 429
-            else:
-                services.request_recovery(kind=kind, target=target, client_ip=address)
-                return redirect(f"{reverse('accounts:recovery_sent')}?demande={kind}")
-    else:
-        form = form_class()
+    form = form_class(request.POST) if request.method == "POST" else form_class()
+    if request.method == "POST" and form.is_valid():
+        target = form.cleaned_data[field]
+        address = client_ip(request) or None
+        if not services.recovery_throttled(kind=kind, target=target, client_ip=address):
+            services.request_recovery(kind=kind, target=target, client_ip=address)
+            return redirect(f"{reverse('accounts:recovery_sent')}?demande={kind}")
+        form.add_error(None, THROTTLED)
+        status = 429
     return render(request, template, {"form": form, "heading": heading}, status=status)
 
 
-@require_http_methods(["GET", "POST"])
 def forgot_identifiant(request):
-    return _recovery_form_view(
-        request,
-        kind=RecoveryRequest.Kind.IDENTIFIANT,
-        form_class=forms.ForgotIdentifiantForm,
-        field="email",
-        template="accounts/forgot_identifiant.html",
-        heading="J'ai oublié mon identifiant",
-    )
+    return recovery_form(request, kind=RecoveryRequest.Kind.IDENTIFIANT)
 
 
-@require_http_methods(["GET", "POST"])
 def forgot_password(request):
-    return _recovery_form_view(
-        request,
-        kind=RecoveryRequest.Kind.PASSWORD,
-        form_class=forms.ForgotPasswordForm,
-        field="identifiant",
-        template="accounts/forgot_password.html",
-        heading="J'ai oublié mon mot de passe",
-    )
+    return recovery_form(request, kind=RecoveryRequest.Kind.PASSWORD)
 
 
 def recovery_sent(request):
@@ -228,7 +227,6 @@ def _recovery_page(response, *, policy: str = "same-origin"):
     ``no-referrer`` Chromium posts the form with ``Origin: null``, which the CSRF check refuses
     (A11). Only the mailed link itself, whose address holds the token, sends no Referer at all."""
     response["Referrer-Policy"] = policy
-    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -249,7 +247,7 @@ def _session_token_valid(request, user: User | None, uidb64: str) -> bool:
     )
 
 
-@never_cache
+@no_store
 def reset_link(request, uidb64: str, token: str):
     """The link of the mail: the token moves to the session and leaves the address bar at once,
     as Django's own PasswordResetConfirmView does."""
@@ -262,7 +260,7 @@ def reset_link(request, uidb64: str, token: str):
 
 
 @sensitive_post_parameters("answer")
-@never_cache
+@no_store
 @require_http_methods(["GET", "POST"])
 def reset_question(request, uidb64: str):
     """The secret question, asked only once the emailed token is proven (A8). An account that
@@ -291,7 +289,7 @@ def reset_question(request, uidb64: str):
 
 
 @sensitive_post_parameters("new_password1", "new_password2")
-@never_cache
+@no_store
 @require_http_methods(["GET", "POST"])
 def reset_password(request, uidb64: str):
     user = _user_from_uid(uidb64)

@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from enrolment import services
@@ -17,6 +16,7 @@ from enrolment.field_groups import GROUPS, Applicant, Bank, Company
 from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest, ReferencedSoftware
 from enrolment.search import exact_condition, iban_condition
 from segurnum.admin import ReadOnlyAdminMixin
+from segurnum.middleware import no_store
 from segurnum.storage import storage_errors
 
 logger = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ def _names(row):
     return row if isinstance(row, tuple) else (row,)
 
 
-@never_cache
+@no_store
 def document_view(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
     """A document, for the agents allowed to open it, and recorded (SECURITY P3).
 

@@ -310,7 +310,14 @@ def validate_enrolment(*, enrolment: EnrolmentRequest, by, comment: str = "") ->
             context={"enrolment": enrolment, "decided_at": timezone.localtime(enrolment.decided_at)},
             enrolment=enrolment,
         )
-        enrolment.account = issue_credentials(enrolment=enrolment, after=validation_mail)
+        enrolment.account = issue_credentials(
+            first_name=enrolment.representative_first_name,
+            last_name=enrolment.representative_last_name,
+            email=enrolment.representative_email,
+            number=enrolment.number,
+            enrolment_id=enrolment.pk,
+            after=validation_mail,
+        )
         enrolment.save(update_fields=["status", "decided_at", "account"])
     logger.info("Demande %s validée par %s", enrolment.number, by)
     return enrolment

@@ -25,6 +25,7 @@ from enrolment.wizard.views import (  # noqa: F401 (the wizard's names, where th
     EnrolmentWizard,
 )
 from segurnum import ratelimit
+from segurnum.middleware import no_store
 from segurnum.text import client_ip
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def quit_wizard(request: HttpRequest) -> HttpResponse:
     return redirect("public:home")
 
 
+@no_store
 def confirmation(request: HttpRequest) -> HttpResponse:
     """The confirmation page has its own address, which can be bookmarked (enrolment.links)."""
     enrolment = EnrolmentRequest.objects.filter(number=request.session.get(DONE_SESSION_KEY) or "").first()
@@ -65,6 +67,7 @@ def too_many_requests(request: HttpRequest, message: str) -> HttpResponse:
     return response
 
 
+@no_store
 def captcha_audio(request: HttpRequest, key: str) -> HttpResponse:
     """The captcha's characters spelled in French (WAV), for people who cannot read the image."""
     store = CaptchaStore.objects.filter(hashkey=key, expiration__gt=timezone.now()).first()
@@ -81,7 +84,6 @@ def captcha_audio(request: HttpRequest, key: str) -> HttpResponse:
         logger.warning("Captcha audio indisponible : %s", error)
         raise Http404 from error
     response = HttpResponse(result.stdout, content_type="audio/wav")
-    response["Cache-Control"] = "no-store"
     response["Content-Disposition"] = 'inline; filename="code-captcha.wav"'
     return response
 

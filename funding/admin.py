@@ -10,7 +10,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from enrolment.models import AccessRecord
@@ -19,6 +18,7 @@ from funding.models import FundingDocument, FundingRequest, FundingWindow
 from funding.reports import Report
 from notifications.models import OutboundEmail
 from segurnum.admin import ReadOnlyAdminMixin
+from segurnum.middleware import no_store
 
 DECIDE_PERMISSION = "funding.decide_fundingrequest"
 DOWNLOAD_PERMISSION = "funding.download_fundingdocument"
@@ -184,7 +184,7 @@ class FundingRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:funding_fundingrequest_change", args=[pk]))
 
 
-@never_cache
+@no_store
 def piece_view(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
     """A piece, for the agents allowed to open it, and recorded like an enrolment document (P3)."""
     user = request.user

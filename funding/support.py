@@ -10,11 +10,13 @@ from django.template.response import TemplateResponse
 from enrolment.models import AccessRecord
 from funding.admin import exact_condition
 from funding.models import FundingRequest
+from segurnum.middleware import no_store
 
 LOOKUP_PERMISSION = "funding.lookup_fundingrequest"
 HOW_TO_SEARCH = "Saisissez un numéro de demande de financement (ex. FIN0001), un numéro ENR ou un SIRET."
 
 
+@no_store
 def lookup(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(LOOKUP_PERMISSION):
         raise PermissionDenied
@@ -43,9 +45,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 )
                 for funding in found
             )
-    response = TemplateResponse(request, "funding/support_lookup.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return TemplateResponse(request, "funding/support_lookup.html", context)
 
 
 lookup_view = admin.site.admin_view(lookup)

@@ -20,6 +20,7 @@ from funding.models import FundingCheck, FundingRequest
 from funding.reports import Report, euros
 from funding.services import FundingRefused
 from segurnum import ratelimit
+from segurnum.middleware import no_store
 from segurnum.text import client_ip
 
 Purpose = FundingCheck.Purpose
@@ -127,13 +128,14 @@ def _public_check(request: HttpRequest, check_id) -> FundingCheck:
     return check
 
 
+@no_store
 @require_GET
 def public_report(request: HttpRequest, check_id) -> HttpResponse:
     check = _public_check(request, check_id)
-    request.no_store = True
     return render(request, "funding/public_report.html", _check_context(check, "funding:public_report_csv"))
 
 
+@no_store
 @require_GET
 def public_report_csv(request: HttpRequest, check_id) -> HttpResponse:
     return _csv(_public_check(request, check_id))
@@ -142,9 +144,7 @@ def public_report_csv(request: HttpRequest, check_id) -> HttpResponse:
 def _csv(check: FundingCheck) -> HttpResponse:
     if check.state != FundingCheck.State.DONE:
         raise Http404
-    response = _download(Report(check.report).as_csv(), f"rapport-{check.pk}.csv", "text/csv; charset=utf-8")
-    response["Cache-Control"] = "no-store"
-    return response
+    return _download(Report(check.report).as_csv(), f"rapport-{check.pk}.csv", "text/csv; charset=utf-8")
 
 
 def _check_context(check: FundingCheck, csv_url_name: str) -> dict:

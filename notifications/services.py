@@ -51,6 +51,7 @@ def queue_email(
     template: str,
     context: dict[str, Any],
     enrolment=None,
+    enrolment_id: int | None = None,
     account=None,
     after: OutboundEmail | None = None,
     new_event: bool = False,
@@ -58,9 +59,11 @@ def queue_email(
     """Write an outbox row in the caller's transaction; its sending is queued after the commit.
 
     A second call with the same key returns the existing row: one event, one email. With
-    ``after``, the row leaves only once that one is sent, so a series arrives in order.
-    ``new_event``: the key names an object created in the caller's own transaction, so no row
-    can hold it yet: one INSERT, without the look-up and its savepoint (R-PERF-3).
+    ``after``, the row leaves only once that one is sent, so a series arrives in order. The row
+    is filed under its request (``enrolment`` or ``enrolment_id``) and its account, for the back
+    office and support. ``new_event``: the key names an object created in the caller's own
+    transaction, so no row can hold it yet: one INSERT, without the look-up and its savepoint
+    (R-PERF-3).
     """
     subject, text, html = render_email(template, context)
     recipients = sorted({address.strip().lower() for address in to if address})
@@ -70,7 +73,7 @@ def queue_email(
         "subject": subject,
         "body_text": text,
         "body_html": html,
-        "enrolment": enrolment,
+        "enrolment_id": enrolment.pk if enrolment is not None else enrolment_id,
         "account": account,
         "after": after,
     }

@@ -1,5 +1,6 @@
 import ipaddress
 import logging
+from functools import wraps
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -11,6 +12,20 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 # Pages that carry a vendor's data or a sign-in: never kept by a browser or a proxy (D3).
 NO_STORE_PREFIXES = ("/enrolement/", "/admin/", "/espace/", "/connexion/")
+
+
+def no_store(view):
+    """Keeps a view's answers out of every cache: the one way a view asks for it. Besides the views
+    marked so, SecurityHeadersMiddleware answers « Cache-Control: no-store » under the private
+    prefixes (NO_STORE_PREFIXES) and to a signed-in user (SECURITY D3); only the answers made by a
+    middleware itself, without a view (the health probe, the 503), set the header directly."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        request.no_store = True
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def database_unavailable(exception: BaseException | None) -> bool:

@@ -4,11 +4,13 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from enrolment.models import AccessRecord
+from segurnum.middleware import no_store
 from support.lookup import find_requests
 
 LOOKUP_PERMISSION = "enrolment.lookup_enrolmentrequest"
 
 
+@no_store
 def lookup(request: HttpRequest) -> HttpResponse:
     """« Rechercher une demande »: the support desk finds a request by its ENR number (or SIRET,
     or email) and sees its status, dates, software, company, history and mails; the IBAN is
@@ -31,9 +33,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 )
                 for enrolment in found
             )
-    response = TemplateResponse(request, "support/lookup.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return TemplateResponse(request, "support/lookup.html", context)
 
 
 lookup_view = admin.site.admin_view(lookup)

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.loader import get_template
 from django.utils.crypto import constant_time_compare
+from django.utils.decorators import method_decorator
 from formtools.wizard.views import NamedUrlSessionWizardView
 
 from enrolment import drafts
@@ -37,6 +38,7 @@ from enrolment.wizard.draft import Draft
 from enrolment.wizard.recap import build_recap, build_submission, recap_digest
 from enrolment.wizard.steps import TITLES, Step
 from segurnum import ratelimit
+from segurnum.middleware import no_store
 from segurnum.storage import document_storage_errors
 from segurnum.text import client_ip
 
@@ -72,6 +74,7 @@ FORMS = {
 }
 
 
+@method_decorator(no_store, name="dispatch")
 class EnrolmentWizard(NamedUrlSessionWizardView):
     form_list = list(FORMS.items())
 
@@ -93,7 +96,6 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.upload_errors: dict[str, str] = {}
-        request.no_store = True
         return super().dispatch(request, *args, **kwargs)
 
     # --- forms ----------------------------------------------------------------------------------

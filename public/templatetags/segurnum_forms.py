@@ -30,16 +30,22 @@ def _described_by(bound_field: BoundField) -> str:
     return " ".join(ids)
 
 
-def _css_class(widget: forms.Widget) -> str:
-    if isinstance(widget, forms.CheckboxInput | forms.RadioSelect | forms.CheckboxSelectMultiple):
-        return ""
-    if isinstance(widget, forms.Select):
-        return "fr-select"
-    if isinstance(widget, forms.FileInput):
-        return "fr-upload"
-    if isinstance(widget, forms.HiddenInput):
-        return ""
-    return "fr-input"
+# (widget class, DSFR pattern of field.html, the widget's own DSFR class, the group's DSFR name),
+# the first that matches; a text-like input otherwise. CheckboxSelectMultiple before RadioSelect,
+# of which it is a subclass.
+WIDGET_KINDS: tuple[tuple[type[forms.Widget], str, str, str], ...] = (
+    (forms.CheckboxSelectMultiple, "checkboxes", "", ""),
+    (forms.RadioSelect, "radio", "", ""),
+    (forms.CheckboxInput, "checkbox", "", ""),
+    (forms.Select, "select", "fr-select", "select"),
+    (forms.FileInput, "file", "fr-upload", "upload"),
+    (forms.HiddenInput, "hidden", "", ""),
+)
+TEXT_INPUT = (forms.Widget, "input", "fr-input", "input")
+
+
+def _widget_kind(widget: forms.Widget) -> tuple[type[forms.Widget], str, str, str]:
+    return next((kind for kind in WIDGET_KINDS if isinstance(widget, kind[0])), TEXT_INPUT)
 
 
 def _clean_widget(widget: forms.Widget) -> forms.Widget:
@@ -65,7 +71,7 @@ def dsfr_widget(bound_field: BoundField) -> str:
     """The field's widget with its DSFR class, aria-describedby and aria-invalid."""
     widget = bound_field.field.widget
     attrs = _aria_attrs(bound_field)
-    css = " ".join(filter(None, [widget.attrs.get("class", ""), _css_class(widget)]))
+    css = " ".join(filter(None, [widget.attrs.get("class", ""), _widget_kind(widget)[2]]))
     if css:
         attrs["class"] = css
     return bound_field.as_widget(widget=_clean_widget(widget), attrs=attrs)
@@ -87,20 +93,13 @@ def dsfr_choices(bound_field: BoundField) -> list[BoundWidget]:
 @register.filter
 def field_kind(bound_field: BoundField) -> str:
     """Which DSFR pattern renders the field: radio, checkboxes, checkbox, select, file, hidden or input."""
-    widget = bound_field.field.widget
-    if isinstance(widget, forms.RadioSelect):
-        return "radio"
-    if isinstance(widget, forms.CheckboxSelectMultiple):
-        return "checkboxes"
-    if isinstance(widget, forms.CheckboxInput):
-        return "checkbox"
-    if isinstance(widget, forms.Select):
-        return "select"
-    if isinstance(widget, forms.FileInput):
-        return "file"
-    if isinstance(widget, forms.HiddenInput):
-        return "hidden"
-    return "input"
+    return _widget_kind(bound_field.field.widget)[1]
+
+
+@register.filter
+def dsfr_group(bound_field: BoundField) -> str:
+    """The DSFR group around a one-widget field: « input », « select » or « upload » (fr-…-group)."""
+    return _widget_kind(bound_field.field.widget)[3]
 
 
 @register.filter

@@ -9,6 +9,7 @@ from django.core import mail
 from django.test import override_settings
 from freezegun import freeze_time
 
+from accounts import services
 from accounts.models import RecoveryRequest, User
 from accounts.tasks import process_pending_recovery_requests
 from notifications.models import OutboundEmail
@@ -265,3 +266,13 @@ def test_a_forged_host_is_refused(client, vendor):
     response = client.post("/connexion/mot-de-passe-oublie/", {"identifiant": "marie.curie"}, HTTP_HOST="evil.example")
     assert response.status_code == 400
     assert RecoveryRequest.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("chosen", "typed"), [("Cœur de Lion", "coeur de lion"), ("Lætitia", "LAETITIA")])
+def test_secret_answer_chosen_with_a_ligature_is_recognised_typed_in_two_letters(chosen, typed):
+    # R-ACC-3: a vendor who chose « Cœur » types « coeur » on a keyboard without « œ ».
+    user = UserFactory()
+    services.set_secret_question(user=user, question="Surnom de mon grand-père ?", answer=chosen)
+    assert services.check_secret_answer(user=user, answer=typed)
+    assert not services.check_secret_answer(user=user, answer=typed[:-1])

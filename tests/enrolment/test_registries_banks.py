@@ -141,6 +141,15 @@ def test_bic_of_another_bank_is_refused() -> None:
     assert error.message == "Ce BIC ne correspond pas à la banque de l'IBAN (BIC attendu : CCFRFRPP)."
 
 
+def test_bic_of_the_right_bank_letters_with_another_location_is_refused() -> None:
+    # « CCFR » is the IBAN's bank, but « PA » is not its location: the whole 8-character BIC must
+    # be one the bank's code is known under, not only its first four letters.
+    with pytest.raises(BankDetailsError) as caught:
+        check_bank_details(GUIDE_IBAN, "CCFRFRPA")
+    assert caught.value.field == "bic"
+    assert caught.value.message == "Ce BIC ne correspond pas à la banque de l'IBAN (BIC attendu : CCFRFRPP)."
+
+
 @pytest.mark.parametrize(
     ("bic", "expected"),
     [

@@ -314,10 +314,25 @@ def test_html_renamed_jpg_is_refused():
     assert_rejected(upload("photo.jpg", HTML_PAYLOAD, content_type="image/jpeg"), "content", MSG_CONTENT)
 
 
-def test_signature_alone_is_not_enough():
-    # Starts like a PDF for a naive check, but libmagic sees a script.
+def test_a_signature_after_the_start_is_no_signature():
+    # A script that carries « %PDF- » on its second line is not a PDF.
     fake = b"#!/bin/sh\n%PDF-1.7\nrm -rf /\n%%EOF\n"
     assert_rejected(upload("x.pdf", fake), "content", MSG_CONTENT)
+
+
+@pytest.mark.parametrize(
+    ("name", "signature", "code", "message"),
+    [
+        ("scan.png", b"\x89PNG\r\n\x1a\n", "corrupt", MSG_IMAGE_CORRUPT),
+        ("photo.jpg", b"\xff\xd8\xff", "corrupt", MSG_IMAGE_CORRUPT),
+        ("rib.pdf", b"%PDF-1.7\n", "corrupt", MSG_PDF_CORRUPT),
+    ],
+)
+def test_signature_alone_is_not_enough(name, signature, code, message):
+    # The right first bytes, then a shell script and a tar header: the content itself is judged
+    # (images decoded, PDFs parsed), not only its signature.
+    fake = signature + b"#!/bin/sh\nrm -rf /\n" + b"\x00" * 230 + b"ustar\x0000" + b"\x00" * 600
+    assert_rejected(upload(name, fake), code, message)
 
 
 def test_client_content_type_is_ignored_for_a_good_file():

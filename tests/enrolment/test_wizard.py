@@ -563,6 +563,23 @@ def test_stale_drafts_are_purged(wizard, _isolated_storage):
     assert not folder.exists()
 
 
+@pytest.mark.parametrize(("age_hours", "purged"), [(23.9, 0), (24.1, 1)])
+def test_drafts_are_purged_after_exactly_24_hours(wizard, _isolated_storage, age_hours, purged):
+    # SECURITY F13: an abandoned draft's files are kept 24 hours, not one hour more or less.
+    import os
+    import time
+
+    from enrolment.tasks import purge_stale_drafts
+
+    wizard.referencing()
+    folder = next((_isolated_storage / "drafts").iterdir())
+    then = time.time() - age_hours * 3600
+    for path in [folder, *folder.iterdir()]:
+        os.utime(path, (then, then))
+    assert purge_stale_drafts.delay().get() == purged
+    assert folder.exists() == (not purged)
+
+
 def test_model_documents_are_downloadable(wizard):
     wizard.referencing()
     page = html(wizard.search_siret())

@@ -4,14 +4,18 @@ acknowledgement; « Incomplète » when the zip is missing or refused, then « S
 incomplètes »; one open request per vendor."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
+from enrolment.models import EnrolmentRequest
 from funding import format as funding_format
 from funding.models import FundingCheck, FundingDocument, FundingLine, FundingRequest
 from tests.funding import files
+from tests.funding.factories import validated_vendor
 from tests.portal.pages import link_hrefs, page_text
 
 pytestmark = pytest.mark.django_db
@@ -352,3 +356,19 @@ def test_a_refused_json_keeps_the_accepted_pieces_for_the_corrected_one(
     assert funding.status == "submitted" and funding.documents.count() == 4
     for document in funding.documents.all():
         assert document.file.storage.exists(document.file.name)
+
+
+def test_the_funding_page_names_the_vendors_own_enrolment_never_another_one(vendor_client, enrolment, window):
+    # R-PRIV-3: another vendor's validated enrolment, decided later, is not this vendor's.
+    EnrolmentRequest.objects.filter(pk=enrolment.pk).update(decided_at=timezone.now() - timedelta(hours=1))
+    validated_vendor(username="autre.fournisseur", number="ENR0002M0", siret="39431067600017", referencing="tndSAS0032")
+
+    text = page_text(vendor_client.get(HOME))
+    assert "au titre de votre enrôlement ENR0001M0" in text
+    assert "ENR0002M0" not in text
+
+
+def test_a_vendor_without_a_validated_enrolment_cannot_file_under_another_ones(not_validated_client, enrolment):
+    text = page_text(not_validated_client.get(HOME))
+    assert "Votre enrôlement n'est pas encore validé" in text
+    assert enrolment.number not in text

@@ -48,7 +48,11 @@ TABBABLES = """() => {
     if (e.disabled || e.tabIndex < 0 || e.type === 'hidden') return false;
     if (!e.getClientRects().length || getComputedStyle(e).visibility === 'hidden') return false;
     if (e.closest('[inert], [aria-hidden="true"]')) return false;
-    if (e.type === 'radio') { if (seen.has(e.name)) return false; seen.add(e.name); }
+    if (e.type === 'radio') {  // Tab stops on the group's checked button, or its first
+      const checked = e.form && Array.from(e.form.elements).find(r => r.name === e.name && r.checked);
+      if (checked ? checked !== e : seen.has(e.name)) return false;
+      seen.add(e.name);
+    }
     return true;
   }).map((e, index) => { e.dataset.audit = index; return index; });
 }"""
@@ -400,6 +404,11 @@ def keyboard_problems(page: Page) -> list[str]:
     missing = [index for index in expected if index not in reached]
     if missing:
         problems.append(f"clavier : jamais atteints {page.evaluate(NAMED, missing[:5])}")
+    # Leave the page as it was: a focused skip link shows, and moves the page under the mouse.
+    page.evaluate(
+        "() => { document.activeElement && document.activeElement.blur();"
+        " document.querySelectorAll('[data-audit]').forEach(e => delete e.dataset.audit); }"
+    )
     return problems
 
 

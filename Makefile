@@ -25,6 +25,7 @@ fixtures: migrate
 	$(BIN)/python manage.py load_funding_demo
 
 run: fixtures
+	@command -v espeak-ng >/dev/null || echo "Attention : espeak-ng absent, le captcha n'a pas de version audio (apt-get install espeak-ng, voir README.md)."
 	@echo "Portail servi sur http://$(HOST):$(PORT)/ (courriels écrits dans var/mail/)"
 	$(BIN)/python manage.py runserver --nostatic $(HOST):$(PORT)
 

@@ -5,7 +5,8 @@ folder, the registries' fixtures loaded, `runserver` on a free port), walks scen
 guide in Debian's Chromium — the very walk the browser tests check (tests/browser/helpers.py) —
 and writes a full-page PNG of each page it shows, at 1280 and 375 px wide, into docs/screenshots/
 (``NN-page-WIDTH.png``), then the public simulator and the filing of the funding example by
-make run's demonstration vendor. Nothing of the developer's own database or files is touched.
+make run's demonstration vendor, that vendor's private space, and the back office as make run's
+demonstration agent sees it. Nothing of the developer's own database or files is touched.
 """
 
 import os
@@ -86,6 +87,7 @@ def main() -> None:
         manage("loaddata", "referenced_software", "faq", stdout=subprocess.DEVNULL)
         demo = manage("load_funding_demo", capture_output=True, text=True).stdout
         funding_password = re.search(r"demo\.financement : mot de passe (\S+)", demo).group(1)
+        agent_password = re.search(r"agent\.demo : mot de passe (\S+)", demo).group(1)
         port = free_port()
         log = Path(folder) / "runserver.log"
         with log.open("w") as output:
@@ -112,7 +114,10 @@ def main() -> None:
                 browser = launch(playwright)
                 page = open_page(browser, url)
                 number = guide_enrolment(page, visit=shoot)
-                funding_number = funding_walk(open_page(browser, url), shoot, funding_password)
+                vendor_page = open_page(browser, url)
+                funding_number = funding_walk(vendor_page, shoot, funding_password)
+                private_space_walk(vendor_page, shoot)
+                back_office_walk(open_page(browser, url), shoot, agent_password, funding_number)
                 browser.close()
         finally:
             server.terminate()
@@ -169,6 +174,49 @@ def funding_walk(page, shoot, password: str) -> str:
     page.get_by_role("link", name="OK").click()
     shoot(page, "suivi-demande-de-financement")
     return number
+
+
+def private_space_walk(page, shoot) -> None:
+    """The demonstration vendor's private space, page by page from its menu."""
+    from playwright.sync_api import expect
+
+    page.goto("/espace/")
+    expect(page.get_by_role("heading", name="Accueil fournisseur SAS")).to_be_visible()
+    shoot(page, "espace-accueil")
+    menu = page.get_by_role("navigation", name="Menu principal")
+    menu.get_by_role("link", name="Enrôlement").click()
+    shoot(page, "espace-suivi-enrolement")
+    page.locator("tbody a").first.click()
+    shoot(page, "espace-demande-enrolement")
+    for name, label in (("espace-mon-compte", "Mon compte"), ("espace-aide", "Besoin d'aide?")):
+        page.get_by_role("navigation", name="Menu principal").get_by_role("link", name=label).click()
+        shoot(page, name)
+
+
+def back_office_walk(page, shoot, password: str, funding_number: str) -> None:
+    """The back office as make run's demonstration agent (agent.demo) sees it: sign-in, home,
+    the requests, one request, the funding request just filed, the mails, a news item."""
+    from playwright.sync_api import expect
+
+    page.goto("/admin/login/")
+    shoot(page, "back-office-connexion")
+    page.get_by_label("Nom d’utilisateur").fill("agent.demo")
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Connexion").click()
+    expect(page.get_by_role("heading", name="Instruction des demandes d'enrôlement")).to_be_visible()
+    shoot(page, "back-office-accueil")
+    page.goto("/admin/enrolment/enrolmentrequest/")
+    shoot(page, "back-office-demandes-enrolement")
+    page.locator("#result_list tbody a").first.click()
+    shoot(page, "back-office-demande-enrolement")
+    page.goto("/admin/funding/fundingrequest/")
+    shoot(page, "back-office-demandes-financement")
+    page.get_by_role("link", name=funding_number).first.click()
+    shoot(page, "back-office-demande-financement")
+    page.goto("/admin/notifications/outboundemail/")
+    shoot(page, "back-office-courriels")
+    page.goto("/admin/portal/news/add/")
+    shoot(page, "back-office-ajout-actualite")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,13 @@ session's.
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from accounts import services as account_services
@@ -32,6 +35,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DESKTOP, NARROW = 1280, 320
 PASSWORD = "Mot2passe!Solide"  # the factories'
 CONTACT = "/aide/contacter-assistance/"
+FORGOT_ID = "/connexion/identifiant-oublie/"
+SIMULATOR = "/simuler-fichier-json/"
+CONTACT_VALUES = {
+    "Nom et prénom": "Marie Curie",
+    "Adresse électronique": "marie@editeur.fr",
+    "Objet de votre demande": "Enrôlement",
+    "Votre message": "Bonjour, j'ai perdu mon numéro ENR.",
+}
 
 # WCAG 1.4.12: what a person's style sheet may impose; nothing may be cut off or overflow.
 TEXT_SPACING = """
@@ -48,7 +59,11 @@ TABBABLES = """() => {
     if (e.disabled || e.tabIndex < 0 || e.type === 'hidden') return false;
     if (!e.getClientRects().length || getComputedStyle(e).visibility === 'hidden') return false;
     if (e.closest('[inert], [aria-hidden="true"]')) return false;
-    if (e.type === 'radio') { if (seen.has(e.name)) return false; seen.add(e.name); }
+    if (e.type === 'radio') {  // Tab stops on the group's checked button, or its first
+      const checked = e.form && Array.from(e.form.elements).find(r => r.name === e.name && r.checked);
+      if (checked ? checked !== e : seen.has(e.name)) return false;
+      seen.add(e.name);
+    }
     return true;
   }).map((e, index) => { e.dataset.audit = index; return index; });
 }"""
@@ -88,6 +103,8 @@ class Seed:
     validated: EnrolmentRequest
     news_pk: int
     funding_number: str
+    funding_vendor: object  # enrolled, funding request filed
+    locked: object  # a vendor whose recovery is locked (five wrong answers)
 
 
 def seed() -> Seed:
@@ -106,8 +123,22 @@ def seed() -> Seed:
     open_window()
     # The published example names ENR0001M0, the number the wizard's walk gets.
     example = funding_format.example_bytes().replace(b"ENR0001M0", b"ENR0900M0")
-    funding = filed_request(validated_vendor(username="demo.financement", number="ENR0900M0"), json_content=example)
-    return Seed(vendor, newcomer, newcomer_password, desk, helpdesk, pending, validated, news.pk, funding.number)
+    funding_enrolment = validated_vendor(username="demo.financement", number="ENR0900M0")
+    funding = filed_request(funding_enrolment, json_content=example)
+    locked = UserFactory(username="paul.bloque", recovery_locked_until=timezone.now() + timedelta(hours=1))
+    return Seed(
+        vendor,
+        newcomer,
+        newcomer_password,
+        desk,
+        helpdesk,
+        pending,
+        validated,
+        news.pk,
+        funding.number,
+        funding_enrolment.account,
+        locked,
+    )
 
 
 # --- reaching each state -------------------------------------------------------------------------
@@ -120,14 +151,46 @@ def go(url: str) -> Reach:
 
 
 def submit(url: str, values: dict[str, str], button: str) -> Reach:
-    """Open ``url``, type ``values`` into the fields found by their labels, press ``button``."""
+    """Open ``url``, type ``values`` into the fields found by their labels (or choose them in a
+    list), press ``button``."""
 
     def reach(page: Page, seed: Seed) -> None:
         page.goto(url)
         for text, value in values.items():
-            field(page, text).fill(value)
+            if field(page, text).evaluate("element => element.tagName") == "SELECT":
+                field(page, text).select_option(label=value)
+            else:
+                field(page, text).fill(value)
         page.get_by_role("button", name=button, exact=True).click()
         page.wait_for_load_state()
+
+    return reach
+
+
+def throttled(reach: Reach, limit) -> Reach:
+    """``reach`` with a rate limit already spent (``limit``: a context that sets it to 0): the
+    « trop de demandes » state."""
+
+    def reach_throttled(page: Page, seed: Seed) -> None:
+        with limit():
+            reach(page, seed)
+
+    return reach_throttled
+
+
+def example_report(url: str, button: str) -> Reach:
+    """A simulator's report on the published example (its vendor's number: the seeded one)."""
+
+    def reach(page: Page, seed: Seed) -> None:
+        page.goto(url)
+        example = funding_format.example_bytes().replace(b"ENR0001M0", b"ENR0900M0")
+        for label, name, content, kind in (
+            ("Fichier json", "demande.json", example, "application/json"),
+            ("Fichier zip des pièces", "pieces.zip", funding_format.example_zip_bytes(), "application/zip"),
+        ):
+            field(page, label).set_input_files({"name": name, "mimeType": kind, "buffer": content})
+        page.get_by_role("button", name=button).click()
+        expect(page.get_by_text("Fichier conforme")).to_be_visible()
 
     return reach
 
@@ -140,14 +203,15 @@ def csrf_refused(page: Page, seed: Seed) -> None:
     expect(page.get_by_role("heading", name="Accès refusé")).to_be_visible()
 
 
-def reset_question(page: Page, seed: Seed, *, answer: str | None = None) -> None:
+def reset_question(page: Page, seed: Seed, *, answer: str | None = None, user=None) -> None:
     """The mailed link of « J'ai oublié mon mot de passe », then (``answer``) the answer."""
     from django.contrib.auth.tokens import default_token_generator
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
-    uid = urlsafe_base64_encode(force_bytes(seed.vendor.pk))
-    page.goto(f"/connexion/reinitialisation/{uid}/{default_token_generator.make_token(seed.vendor)}/")
+    user = user or seed.vendor
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    page.goto(f"/connexion/reinitialisation/{uid}/{default_token_generator.make_token(user)}/")
     if answer is not None:
         field(page, "Entrez la réponse").fill(answer)
         page.get_by_role("button", name="Valider").click()
@@ -227,7 +291,7 @@ def admin_funding_detail(page: Page, seed: Seed) -> None:
 @dataclass(frozen=True)
 class State:
     name: str
-    who: str  # visiteur, fournisseur, nouveau (first connection to do), agent, support
+    who: str  # visiteur, fournisseur, financement (a funding request filed), agent, support
     reach: Reach
     admin: bool = False  # Django's admin: no design-system script to wait for
 
@@ -238,6 +302,15 @@ STATES = [
     State("Questions fréquentes", "visiteur", go("/aide/questions-frequentes/")),
     State("Contacter l'assistance", "visiteur", go("/aide/contacter-assistance/")),
     State("Contacter l'assistance — erreurs", "visiteur", submit(CONTACT, {}, "Envoyer ma demande")),
+    State("Votre demande a bien été envoyée", "visiteur", submit(CONTACT, CONTACT_VALUES, "Envoyer ma demande")),
+    State(
+        "Contacter l'assistance — trop de demandes",
+        "visiteur",
+        throttled(
+            submit(CONTACT, CONTACT_VALUES, "Envoyer ma demande"),
+            lambda: patch("public.services.CONTACT_RATE_LIMIT", 0),
+        ),
+    ),
     State("Mentions légales", "visiteur", go("/mentions-legales/")),
     State("Déclaration d'accessibilité", "visiteur", go("/accessibilite/")),
     State("Conditions générales d'utilisation", "visiteur", go("/conditions-generales-utilisation/")),
@@ -246,6 +319,7 @@ STATES = [
     State(
         "Simuler mon fichier json — erreur", "visiteur", submit("/simuler-fichier-json/", {}, "Contrôler mon fichier")
     ),
+    State("Simuler mon fichier json — rapport", "visiteur", example_report(SIMULATOR, "Contrôler mon fichier")),
     State("Documentation du format", "visiteur", go("/format/segurnum-financement-sas/1.0/")),
     State("Page non trouvée (404)", "visiteur", go("/nulle-part/")),
     State("Accès refusé (403, formulaire expiré)", "visiteur", csrf_refused),
@@ -267,6 +341,14 @@ STATES = [
         "J'ai oublié mon mot de passe — erreur", "visiteur", submit("/connexion/mot-de-passe-oublie/", {}, "Valider")
     ),
     State(
+        "J'ai oublié mon identifiant — trop de demandes",
+        "visiteur",
+        throttled(
+            submit(FORGOT_ID, {"Votre adresse électronique": "marie@editeur.fr"}, "Valider"),
+            lambda: override_settings(RECOVERY_RATE_LIMIT=0),
+        ),
+    ),
+    State(
         "Demande envoyée",
         "visiteur",
         submit("/connexion/mot-de-passe-oublie/", {"Votre identifiant": "inconnu"}, "Valider"),
@@ -279,6 +361,7 @@ STATES = [
     ),
     State("Nouveau mot de passe", "visiteur", reset_password),
     State("Nouveau mot de passe — erreur", "visiteur", lambda p, s: reset_password(p, s, weak=True)),
+    State("Récupération bloquée", "visiteur", lambda p, s: reset_question(p, s, user=s.locked)),
     State("Lien expiré ou déjà utilisé", "visiteur", go("/connexion/reinitialisation/MQ/mauvais-jeton/")),
     # First connection
     State("Changement du mot de passe (1re connexion)", "visiteur", first_connection),
@@ -302,6 +385,12 @@ STATES = [
     State("Question secrète (Mon compte)", "fournisseur", go("/espace/question-secrete/")),
     State("Besoin d'aide?", "fournisseur", go("/espace/aide/")),
     State("Plan du site (connecté)", "fournisseur", go("/plan-du-site/")),
+    State("Suivi de ma demande de financement", "financement", go("/espace/demande-de-financement/")),
+    State(
+        "Simuler mon fichier json (espace) — rapport",
+        "financement",
+        example_report("/espace/demande-de-financement/simuler/", "Contrôler mon fichier"),
+    ),
     # Back office
     State("Back office — connexion", "visiteur", go("/admin/login/"), admin=True),
     State("Back office — connexion, erreur", "visiteur", submit("/admin/login/", {}, "Connexion"), admin=True),
@@ -400,6 +489,11 @@ def keyboard_problems(page: Page) -> list[str]:
     missing = [index for index in expected if index not in reached]
     if missing:
         problems.append(f"clavier : jamais atteints {page.evaluate(NAMED, missing[:5])}")
+    # Leave the page as it was: a focused skip link shows, and moves the page under the mouse.
+    page.evaluate(
+        "() => { document.activeElement && document.activeElement.blur();"
+        " document.querySelectorAll('[data-audit]').forEach(e => delete e.dataset.audit); }"
+    )
     return problems
 
 
@@ -466,7 +560,13 @@ def wizard_states(browser: Browser, base_url: str, width: int, results: dict) ->
 
 def run_audit(browser: Browser, base_url: str, width: int) -> dict[str, list[str]]:
     data = seed()
-    users = {"visiteur": None, "fournisseur": data.vendor, "agent": data.agent, "support": data.support}
+    users = {
+        "visiteur": None,
+        "fournisseur": data.vendor,
+        "financement": data.funding_vendor,
+        "agent": data.agent,
+        "support": data.support,
+    }
     results: dict[str, list[str]] = {}
     pages: dict[str, Page] = {}
     only = os.environ.get("SEGURNUM_AUDIT_ONLY", "")  # while fixing a page: the states named so
@@ -508,5 +608,5 @@ def test_the_table_covers_each_kind_of_page():
     """The table stays a table of the whole portal: public, recovery, private space, back office."""
     names = [state.name for state in STATES]
     assert len(names) == len(set(names))
-    assert {state.who for state in STATES} == {"visiteur", "fournisseur", "agent", "support"}
+    assert {state.who for state in STATES} == {"visiteur", "fournisseur", "financement", "agent", "support"}
     assert sum(state.admin for state in STATES) >= 15

@@ -261,3 +261,15 @@ def test_every_page_links_to_the_site_map_which_lists_the_pages(client):
 def test_a_no_javascript_style_sheet_opens_the_header_and_breadcrumb(client):
     page = html(client.get("/"))
     assert re.search(r'<noscript><link rel="stylesheet" href="/static/css/nojs\.css"></noscript>', page)
+
+
+# --- 13. the audio captcha on a developer's machine ---------------------------------------------
+
+
+def test_the_set_up_says_how_to_get_the_audio_captcha():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    assert "`apt-get install espeak-ng`" in (root / "README.md").read_text()
+    run_target = (root / "Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert "command -v espeak-ng" in run_target and "le captcha n'a pas de version audio" in run_target

@@ -219,22 +219,28 @@ class Gunicorn:
         self.log.close()
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU time of the PostgreSQL backends of the benchmark's database (user + system)."""
+def postgres_cpu() -> dict[int, float]:
+    """CPU time (user + system, seconds) of each PostgreSQL backend of the benchmark's database."""
     connection = _admin_connection()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
         pids = [row[0] for row in cursor.fetchall()]
     connection.close()
-    total = 0.0
     tick = os.sysconf("SC_CLK_TCK")
+    times = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return times
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """CPU used since ``before`` by the backends alive now (a backend that ended is not counted:
+    the gunicorn workers keep theirs for DATABASE_CONN_MAX_AGE seconds)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in postgres_cpu().items())
 
 
 # ------------------------------------------------------------------------------------------------
@@ -878,7 +884,7 @@ def measure_level(port: int, rows: int, repeats: int, next_vendor, explain_on: b
     queries = backoffice_queries()
     for label, path in queries:
         expect(agent.get(path), 200, label)  # warm-up
-    for _ in range(max(5, repeats)):
+    for _ in range(max(7, repeats)):
         for label, path in queries:
             result.backoffice[label].append(expect(agent.get(path), 200, label))
             backoffice_floors.append(floor_client.get("/__bench__/floor/"))
@@ -955,13 +961,13 @@ def throughput(port: int, gunicorn: Gunicorn, enrolments: int, concurrency: int,
         with lock:
             server_cpu.append(sum(r.metric("X-Bench-Cpu-Us") for _, r in results) / 1000)
 
-    cpu_before, pg_before = gunicorn.cpu_seconds(), postgres_cpu_seconds()
+    cpu_before, pg_before = gunicorn.cpu_seconds(), postgres_cpu()
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, vendors))
     elapsed = time.perf_counter() - started
     cpu = gunicorn.cpu_seconds() - cpu_before
-    pg_cpu = postgres_cpu_seconds() - pg_before
+    pg_cpu = postgres_cpu_since(pg_before)
     rate = enrolments / elapsed
     per_request = p50(server_cpu) / len(WALK)
     return [
@@ -1087,7 +1093,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--levels", default=os.environ.get("BENCH_LEVELS", "100,10000,100000"))
     parser.add_argument("--repeats", type=int, default=int(os.environ.get("BENCH_REPEATS", "3")))
-    parser.add_argument("--upload-repeats", type=int, default=9)
+    parser.add_argument("--upload-repeats", type=int, default=11)
     parser.add_argument("--enrolments", type=int, default=int(os.environ.get("BENCH_ENROLMENTS", "48")))
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--output", help="also write the report to this file")

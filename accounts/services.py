@@ -94,9 +94,13 @@ def create_vendor_account(*, first_name: str, last_name: str, email: str) -> Use
     raise RuntimeError(f"Aucun identifiant libre trouvé à partir de « {base} »")
 
 
-def issue_credentials(*, enrolment, after: OutboundEmail | None = None) -> User:
+def issue_credentials(*, enrolment, after: OutboundEmail | None = None, key: str = "") -> User:
     """Create the vendor's account for a validated request and queue its two credential mails,
-    the identifiant first, then the temporary password: never both secrets in one mail."""
+    the identifiant first, then the temporary password: never both secrets in one mail.
+
+    ``key`` prefixes the mails' outbox keys: a new representative validated by a modification
+    (R-AFT-2) gets its own series, not the original's."""
+    key = key or f"enrolment:{enrolment.pk}"
     user = create_vendor_account(
         first_name=enrolment.representative_first_name,
         last_name=enrolment.representative_last_name,
@@ -104,7 +108,7 @@ def issue_credentials(*, enrolment, after: OutboundEmail | None = None) -> User:
     )
     context = {"enrolment": enrolment, "user": user, "login_url": _absolute(reverse("accounts:login"))}
     identifiant_mail = queue_email(
-        key=f"enrolment:{enrolment.pk}:identifiant",
+        key=f"{key}:identifiant",
         kind="account_identifiant",
         to=[user.email],
         template="account_identifiant",
@@ -113,7 +117,7 @@ def issue_credentials(*, enrolment, after: OutboundEmail | None = None) -> User:
         after=after,
     )
     queue_email(
-        key=f"enrolment:{enrolment.pk}:temporary_password",
+        key=f"{key}:temporary_password",
         kind="account_temporary_password",
         to=[user.email],
         template="account_temporary_password",

@@ -119,7 +119,8 @@ def _apply_values(enrolment: EnrolmentRequest, values: dict[str, Any]) -> None:
 
 
 def correction_token(round_: CorrectionRound) -> str:
-    return signing.dumps({"r": round_.pk, "n": round_.nonce}, salt=LINK_SALT, compress=True)
+    # Not timestamped: the reminder carries the same link; its validity is the round's expires_at.
+    return signing.Signer(salt=LINK_SALT).sign_object({"r": round_.pk, "n": round_.nonce}, compress=True)
 
 
 def correction_url(round_: CorrectionRound) -> str:
@@ -177,7 +178,7 @@ def _queue_correction_mail(round_: CorrectionRound, *, reminder: bool) -> None:
 def round_for_token(token: str, *, now=None) -> CorrectionRound:
     """The open round a link designates; LinkRefused says why not (forged, expired, used, closed)."""
     try:
-        payload = signing.loads(token, salt=LINK_SALT)
+        payload = signing.Signer(salt=LINK_SALT).unsign_object(token)
         round_ = CorrectionRound.objects.select_related("enrolment", "enrolment__software").get(pk=payload["r"])
     except (signing.BadSignature, CorrectionRound.DoesNotExist, KeyError, TypeError) as error:
         raise LinkRefused(LINK_INVALID) from error

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from enrolment import versions
-from enrolment.amendments import BLOCKS_BY_SLUG, CORRECTABLE_GROUPS, item_label, step_of
+from enrolment.amendments import BLOCKS_BY_SLUG, CORRECTABLE_GROUPS, display, item_label, step_of
 from enrolment.models import AccessRecord, EnrolmentRequest, EnrolmentVersion
 from enrolment.services import DecisionRefused
 from segurnum.admin import ReadOnlyAdminMixin
@@ -96,8 +96,8 @@ def differences(version: EnrolmentVersion) -> list[dict]:
                     {
                         "block": block.title,
                         "label": item_label(name),
-                        "old": version.previous_values.get(name, ""),
-                        "new": version.values[name],
+                        "old": display(name, version.previous_values.get(name, ""), masked=False),
+                        "new": display(name, version.values[name], masked=False),
                     }
                 )
         for name in block.documents:

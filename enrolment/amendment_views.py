@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.vendor_space import render_portal, vendor_required
 from enrolment import drafts, versions
-from enrolment.amendments import BLOCKS, BLOCKS_BY_SLUG, Amendment, item_label, step_of
+from enrolment.amendments import BLOCKS, BLOCKS_BY_SLUG, Amendment, display, item_label, step_of
 from enrolment.forms import ConfirmationForm
 from enrolment.models import EnrolmentRequest
 from enrolment.services import DecisionRefused
@@ -213,8 +213,8 @@ def recap_rows(amendment: Amendment) -> list[dict[str, Any]]:
                 lines.append(
                     {
                         "label": item_label(name),
-                        "old": display(name, previous[name]),
-                        "new": display(name, values[name]),
+                        "old": display(name, previous[name], masked=True),
+                        "new": display(name, values[name], masked=True),
                     }
                 )
         for name in block.documents:
@@ -223,20 +223,6 @@ def recap_rows(amendment: Amendment) -> list[dict[str, Any]]:
                 lines.append({"label": item_label(name), "old": "", "new": meta["name"]})
         rows.append({"title": block.title, "lines": lines})
     return rows
-
-
-def display(name: str, value: Any) -> str:
-    """A value as the vendor reads it: « Oui »/« Non », a choice's label, the IBAN masked."""
-    if isinstance(value, bool):
-        return "Oui" if value else "Non"
-    if name == "iban" and value:
-        iban = str(value).replace(" ", "")
-        return f"{iban[:4]} **** **** {iban[-4:]}"
-    if name == "vat_rate":
-        return EnrolmentRequest.VatRate(value).label if value else ""
-    if name == "third_party_quality":
-        return EnrolmentRequest.ThirdPartyQuality(value).label if value else ""
-    return str(value or "")
 
 
 @vendor_required

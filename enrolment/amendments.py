@@ -310,3 +310,18 @@ class Amendment:
             if name in self.items and meta:
                 documents[FORMS[step_of(name)].base_fields[name].kind] = meta
         return documents
+
+
+def display(name: str, value: Any, *, masked: bool) -> str:
+    """A value as a person reads it: « Oui »/« Non », a choice's label; the IBAN masked for the
+    vendor (``masked``), whole for the agents."""
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    if name == "iban" and value and masked:
+        iban = str(value).replace(" ", "")
+        return f"{iban[:4]} **** **** {iban[-4:]}"
+    if name == "vat_rate" and value:
+        return EnrolmentRequest.VatRate(value).label
+    if name == "third_party_quality" and value:
+        return EnrolmentRequest.ThirdPartyQuality(value).label
+    return str(value or "")

@@ -19,10 +19,12 @@ from enrolment.models import EnrolmentRequest
 from enrolment.wizard.steps import Step
 
 FORMS: dict[str, type[forms.Form]] = {Step.APPLICANT: ApplicantForm, Step.BANK: BankForm, Step.VAT: VatForm}
-# Shown and taken with the field they confirm.
+# Shown and taken with the field they go with: an email's confirmation; the BIC, checked against
+# the IBAN's bank (a new IBAN of another bank needs its BIC).
 COMPANIONS = {
     "representative_email": ("representative_email_confirmation",),
     "depositor_email": ("depositor_email_confirmation",),
+    "iban": ("bic",),
 }
 MODEL_FIELDS = (*Company.names(), *Applicant.names(), *Bank.names(), "vat_rate")
 
@@ -199,7 +201,7 @@ class Amendment:
     def groups(self) -> list[dict[str, Any]]:
         """The shown fields, under the blocks' titles (a modification) or the recap's (a correction)."""
         sections = [(block.title, block.items) for block in self.blocks] if self.blocks else list(CORRECTABLE_GROUPS)
-        result = []
+        result, seen = [], set()
         for title, names in sections:
             fields = []
             for name in names:
@@ -207,7 +209,8 @@ class Amendment:
                     continue
                 for shown in (name, *COMPANIONS.get(name, ())):
                     form = self.forms[step_of(shown)]
-                    if shown in form.fields:
+                    if shown in form.fields and shown not in seen:
+                        seen.add(shown)
                         fields.append(
                             {"field": form[shown], "document": is_document(shown), "required": shown in self.renew}
                         )

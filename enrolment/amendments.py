@@ -25,6 +25,8 @@ COMPANIONS = {
     "representative_email": ("representative_email_confirmation",),
     "depositor_email": ("depositor_email_confirmation",),
     "iban": ("bic",),
+    # « Obligatoire si vous modifiez la dénomination sociale »: the kbis comes with it.
+    "denomination": ("kbis",),
 }
 MODEL_FIELDS = (*Company.names(), *Applicant.names(), *Bank.names(), "vat_rate")
 

@@ -80,7 +80,7 @@ def test_the_agent_asks_and_the_vendor_gets_a_mail_with_a_link(enrolment, asked,
     enrolment.refresh_from_db()
     assert enrolment.status == EnrolmentRequest.Status.TO_COMPLETE
     assert enrolment.get_status_display() == "A compléter"
-    # What the status check and the timeline read (R-AFT-3).
+    # What the status check (« Suivre ma demande ») and the timeline read.
     assert enrolment.items_to_complete == ["IBAN", "BIC", "RIB"]
     mail = mailoutbox[-1]
     assert mail.subject == f"Votre demande d'enrôlement {enrolment.number} est à compléter"

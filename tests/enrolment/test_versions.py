@@ -334,3 +334,32 @@ def test_existing_requests_get_their_version_m0():
     executor.migrate(AFTER)
     assert Version.objects.count() == 2
     call_command("migrate", verbosity=0)
+
+
+def test_a_bank_change_with_a_new_representative_is_mailed_to_the_old_and_new_addresses(vendor, commit, mailoutbox):
+    data = posted(
+        {
+            "bank-iban": NEW_IBAN,
+            "bank-bic": "BNPAFRPP",
+            "bank-account_holder": "ODA",
+            "applicant-representative_last_name": "Martin",
+            "applicant-representative_first_name": "Claire",
+            "applicant-representative_email": "claire.martin@asm.example",
+            "applicant-representative_email_confirmation": "claire.martin@asm.example",
+            "applicant-representative_phone": "01 45 67 89 10",
+        }
+    )
+    uploads = {
+        "rib": rib_upload(vendor),
+        "representative_id": drafts.save_draft_file(str(vendor.submission_key), files.pdf("cni.pdf")),
+    }
+    amendment = versions.modification_amendment(vendor, ["representant", "banque"], data=data, uploads=uploads)
+    assert amendment.is_valid(), amendment.errors
+    version = commit(versions.request_modification, enrolment=vendor, by=vendor.account, amendment=amendment)
+    assert version.blocks == ["banque", "representant"]
+    mailoutbox.clear()
+    commit(versions.validate_modification, version=version, by=agent())
+
+    bank_mail = next(mail for mail in mailoutbox if mail.subject.startswith("Changement de coordonnées bancaires"))
+    assert bank_mail.to == ["claire.martin@asm.example", "eishiro.oda@asm.example"]
+    assert "Si vous n'êtes pas à l'origine de ce changement" in bank_mail.body

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from enrolment import versions
 from enrolment.amendments import BLOCKS_BY_SLUG, CORRECTABLE_GROUPS, display, item_label, step_of
-from enrolment.models import AccessRecord, EnrolmentRequest, EnrolmentVersion
+from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest, EnrolmentVersion
 from enrolment.services import DecisionRefused
 from segurnum.admin import ReadOnlyAdminMixin
 from segurnum.storage import private_storage, storage_errors
@@ -215,7 +215,7 @@ def version_document_view(request: HttpRequest, pk: int, kind: str) -> HttpRespo
         user=request.user,
         action=AccessRecord.Action.OPEN_DOCUMENT,
         enrolment=version.enrolment,
-        target=f"{version.number} — {kind} ({meta['name']})",
+        target=f"{version.number} — {EnrolmentDocument.Kind(kind).label} ({meta['name']})",
     )
     storage = private_storage()
     try:

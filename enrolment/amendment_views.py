@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 
 from accounts.vendor_space import render_portal, vendor_required
-from enrolment import drafts, versions
+from enrolment import drafts, selectors, versions
 from enrolment.amendments import BLOCKS, BLOCKS_BY_SLUG, Amendment, display, item_label, step_of
 from enrolment.forms import ConfirmationForm
 from enrolment.models import EnrolmentRequest
@@ -126,7 +126,7 @@ def _modification_key(enrolment: EnrolmentRequest) -> str:
 def modification(request: HttpRequest, enr_number: str) -> HttpResponse:
     """« Demander une modification »: the blocks chosen, with the wizard's forms and rules."""
     enrolment = _validated_enrolment(request, enr_number)
-    pending = versions.pending_modification(enrolment)
+    pending = selectors.pending_modification(enrolment)
     chosen = set(request.GET.getlist("blocs"))
     slugs = [block.slug for block in BLOCKS if block.slug in chosen]
     context: dict[str, Any] = {"enrolment": enrolment, "blocks": BLOCKS, "chosen": slugs, "pending": pending}

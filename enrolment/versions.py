@@ -23,6 +23,7 @@ from accounts.services import issue_credentials
 from enrolment import drafts
 from enrolment.amendments import BLOCKS_BY_SLUG, CORRECTABLE, Amendment, item_label
 from enrolment.models import CorrectionRound, EnrolmentDocument, EnrolmentRequest, EnrolmentVersion
+from enrolment.selectors import pending_modification
 from enrolment.services import DecisionRefused, _change_status, _remove_files
 from notifications.services import queue_email
 
@@ -279,10 +280,6 @@ def send_correction_reminders(*, now=None) -> int:
 
 
 # --- Modifications ENR…Mn (R-AFT-2) --------------------------------------------------------------
-
-
-def pending_modification(enrolment: EnrolmentRequest) -> EnrolmentVersion | None:
-    return enrolment.versions.filter(status=EnrolmentVersion.Status.PENDING).first()
 
 
 def modification_amendment(enrolment: EnrolmentRequest, slugs: list[str], **kwargs: Any) -> Amendment:

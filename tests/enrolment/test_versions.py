@@ -12,7 +12,7 @@ from django.db.models.functions import Cast
 from django.http import QueryDict
 from django.test import override_settings
 
-from enrolment import drafts, versions
+from enrolment import drafts, selectors, versions
 from enrolment.models import EnrolmentDocument, EnrolmentRequest, EnrolmentVersion
 from enrolment.search import exact_condition
 from enrolment.services import DecisionRefused, submit_enrolment
@@ -147,7 +147,7 @@ def test_validating_a_bank_change_puts_it_in_force_and_tells_both_addresses(vend
     version = commit(
         versions.request_modification, enrolment=vendor, by=vendor.account, amendment=bank_amendment(vendor)
     )
-    assert versions.pending_modification(vendor) == version
+    assert selectors.pending_modification(vendor) == version
     mailoutbox.clear()
 
     commit(versions.validate_modification, version=version, by=agent())
@@ -166,7 +166,7 @@ def test_validating_a_bank_change_puts_it_in_force_and_tells_both_addresses(vend
     assert "FR76 **** **** 0143" in bank_mail.body
     # The funding request reads the enrolment's values in force.
     assert validated_enrolment(vendor.account).iban == NEW_IBAN.replace(" ", "")
-    assert versions.pending_modification(vendor) is None
+    assert selectors.pending_modification(vendor) is None
 
 
 def test_a_new_representative_gets_credentials_and_the_old_account_is_closed(vendor, commit, mailoutbox):

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from enrolment.models import EnrolmentDocument, EnrolmentRequest, EnrolmentVersion
+from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest, EnrolmentVersion
 from tests import files
 from tests.enrolment.wizard import load_registries
 from tests.factories import EnrolmentDocumentFactory, EnrolmentRequestFactory, agent
@@ -149,3 +149,19 @@ def test_the_agent_sees_the_differences_and_validates(vendor_client, enrolment, 
     assert enrolment.documents.get(kind="rib").original_name == "nouveau RIB.pdf"
     detail = text(vendor_client.get(f"/espace/enrolement/{enrolment.number}/"))
     assert "Demande de modification ENR0011M1 — Validée" in detail
+
+
+def test_the_new_documents_open_for_agents_only_and_are_recorded(vendor_client, enrolment):
+    vendor_client.post(url("modification", enrolment) + "?blocs=banque", bank_post())
+    vendor_client.post(url("modification_recap", enrolment), {"accept_penal_code": "on", "accept_sincerity": "on"})
+    version = enrolment.versions.get(index=1)
+    document_url = reverse("admin:enrolment_version_document", args=[version.pk, "rib"])
+
+    assert vendor_client.get(document_url).status_code == 302  # to the admin's sign-in, never the file
+    desk = Client()
+    desk.force_login(agent())
+    response = desk.get(document_url)
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF-")
+    assert response["Content-Disposition"] == 'attachment; filename="nouveau RIB.pdf"'
+    record = AccessRecord.objects.get(action="open_document")
+    assert record.target == "ENR0011M1 — RIB (nouveau RIB.pdf)" and record.enrolment == enrolment

@@ -27,6 +27,15 @@ COMPANIONS = {
     "iban": ("bic",),
     # « Obligatoire si vous modifiez la dénomination sociale »: the kbis comes with it.
     "denomination": ("kbis",),
+    # A « tiers déclarant » gives the depositor's identity, quality and documents (R-WIZ-4).
+    "is_legal_representative": (
+        *THIRD_PARTY_FIELDS[:3],
+        "depositor_email_confirmation",
+        *THIRD_PARTY_FIELDS[3:],
+        "depositor_id",
+        "service_contract",
+        "legal_representative_mandate",
+    ),
 }
 MODEL_FIELDS = (*Company.names(), *Applicant.names(), *Bank.names(), "vat_rate")
 

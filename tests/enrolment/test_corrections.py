@@ -240,3 +240,24 @@ def test_the_agent_page_has_the_action_and_shows_each_round(client, enrolment, m
     assert f"La demande {enrolment.number} est « A compléter »" in html
     assert "Tour 1" in html and "Dénomination sociale, kbis" in html
     assert "En attente des compléments" in html
+
+
+def test_a_legal_representative_turned_tiers_declarant_gives_the_depositor(client, enrolment, commit, mailoutbox):
+    commit(
+        versions.request_corrections,
+        enrolment=enrolment,
+        by=agent(),
+        items=["is_legal_representative"],
+        message="Vous n'êtes pas le représentant légal : indiquez-le.",
+    )
+    token = LINK_RE.search(mailoutbox[-1].body).group(1)
+    html = page(client.get(complete_url(token)))
+    assert "Je suis le représentant légal du fournisseur" in html
+    assert 'name="applicant-depositor_last_name"' in html and 'name="applicant-depositor_id"' in html
+
+    response = client.post(complete_url(token), {"applicant-is_legal_representative": "non"})
+    html = page(response)
+    assert re.search(r'id="id_applicant-depositor_last_name-error">Ce champ est obligatoire', html)
+    assert "Joignez le fichier « CNI, passeport ou titre de séjour du demandeur »." in html
+    enrolment.refresh_from_db()
+    assert enrolment.is_legal_representative and enrolment.status == EnrolmentRequest.Status.TO_COMPLETE

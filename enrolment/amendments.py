@@ -8,6 +8,7 @@ documents required by the values) apply unchanged: no field is defined twice.
 """
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from django import forms
@@ -81,6 +82,9 @@ class Block:
     documents: tuple[str, ...]
     # Asked anew whenever the block changes, whatever the values (the kbis of a new address).
     always_documents: tuple[str, ...] = ()
+    # A document asked anew only when one of these values changes (a new identity, not a new
+    # phone number); the other documents, whenever the block changes.
+    proves: dict[str, tuple[str, ...]] = dataclass_field(default_factory=dict)
 
     @property
     def items(self) -> tuple[str, ...]:
@@ -90,7 +94,13 @@ class Block:
 REPRESENTATIVE_FIELDS = tuple(name for name in Applicant.names() if name.startswith("representative_"))
 BLOCKS = (
     Block("banque", "Coordonnées bancaires", Bank.names(), ("rib",)),
-    Block("representant", "Représentant légal", REPRESENTATIVE_FIELDS, ("representative_id",)),
+    Block(
+        "representant",
+        "Représentant légal",
+        REPRESENTATIVE_FIELDS,
+        ("representative_id",),
+        proves={"representative_id": ("representative_last_name", "representative_first_name", "representative_email")},
+    ),
     Block(
         "depositaire",
         "Dépositaire",
@@ -280,7 +290,12 @@ class Amendment:
                 continue
             form = self.forms[step_of(block.items[0])]
             required = set(form.required_documents(form.cleaned_data))
-            names += [name for name in block.documents if name in required or name in block.always_documents]
+            names += [
+                name
+                for name in block.documents
+                if (name in required or name in block.always_documents)
+                and (name not in block.proves or any(new.get(value) != old[value] for value in block.proves[name]))
+            ]
         return list(dict.fromkeys(names))
 
     def _block_changed(self, block: Block, old: dict[str, Any], new: dict[str, Any]) -> bool:

@@ -363,3 +363,25 @@ def test_a_bank_change_with_a_new_representative_is_mailed_to_the_old_and_new_ad
     bank_mail = next(mail for mail in mailoutbox if mail.subject.startswith("Changement de coordonnées bancaires"))
     assert bank_mail.to == ["claire.martin@asm.example", "eishiro.oda@asm.example"]
     assert "Si vous n'êtes pas à l'origine de ce changement" in bank_mail.body
+
+
+def test_a_new_phone_needs_no_new_identity_document_a_new_name_does(vendor):
+    EnrolmentDocumentFactory(enrolment=vendor, kind=EnrolmentDocument.Kind.REPRESENTATIVE_ID, original_name="cni.pdf")
+    data = {
+        "applicant-representative_last_name": vendor.representative_last_name,
+        "applicant-representative_first_name": vendor.representative_first_name,
+        "applicant-representative_email": vendor.representative_email,
+        "applicant-representative_email_confirmation": vendor.representative_email,
+        "applicant-representative_phone": "01 45 67 89 10",
+    }
+    phone = versions.modification_amendment(vendor, ["representant"], data=posted(data), uploads={})
+    assert phone.is_valid(), (phone.errors, phone.forms["applicant"].errors)
+    assert phone.changes()[1] == {"representative_phone": "0145678910"}
+
+    renamed = versions.modification_amendment(
+        vendor, ["representant"], data=posted({**data, "applicant-representative_last_name": "Martin"}), uploads={}
+    )
+    assert not renamed.is_valid()
+    assert renamed.forms["applicant"].errors["representative_id"] == [
+        "Joignez un nouveau fichier « CNI, passeport ou titre de séjour »."
+    ]

@@ -22,6 +22,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "enrolment.view_enrolmentdocument",
         "enrolment.download_enrolmentdocument",
         "enrolment.view_statuschange",
+        # Modifications ENR…Mn and « A compléter » rounds (R-AFT-1, R-AFT-2).
+        "enrolment.view_enrolmentversion",
+        "enrolment.view_correctionround",
         "enrolment.view_referencedsoftware",
         "enrolment.add_referencedsoftware",
         "enrolment.change_referencedsoftware",

@@ -102,14 +102,19 @@ def issue_credentials(
     number: str,
     enrolment_id: int,
     after: OutboundEmail | None = None,
+    key: str = "",
 ) -> User:
     """Create the account of a validated request's representative and queue its two credential
     mails, the identifiant first, then the temporary password: never both secrets in one mail
-    (R-MAIL-3). ``number`` (ENR…) is recalled in the mails; they are filed under the request."""
+    (R-MAIL-3). ``number`` (ENR…) is recalled in the mails; they are filed under the request.
+
+    ``key`` prefixes the mails' outbox keys: a new representative validated by a modification
+    (R-AFT-2) gets its own series, not the original's."""
+    key = key or f"enrolment:{enrolment_id}"
     user = create_vendor_account(first_name=first_name, last_name=last_name, email=email)
     context = {"number": number, "user": user, "login_url": _absolute(reverse("accounts:login"))}
     identifiant_mail = queue_email(
-        key=f"enrolment:{enrolment_id}:identifiant",
+        key=f"{key}:identifiant",
         kind="account_identifiant",
         to=[user.email],
         template="account_identifiant",
@@ -119,7 +124,7 @@ def issue_credentials(
         after=after,
     )
     queue_email(
-        key=f"enrolment:{enrolment_id}:temporary_password",
+        key=f"{key}:temporary_password",
         kind="account_temporary_password",
         to=[user.email],
         template="account_temporary_password",

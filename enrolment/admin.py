@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
-from enrolment import services
+from enrolment import admin_amendments, services
 from enrolment.field_groups import GROUPS, Applicant, Bank, Company
 from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest, ReferencedSoftware
 from enrolment.search import exact_condition, iban_condition
@@ -177,6 +177,7 @@ class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             path("<int:pk>/valider/", self.admin_site.admin_view(self.validate_view), name="enrolment_validate"),
             path("<int:pk>/rejeter/", self.admin_site.admin_view(self.reject_view), name="enrolment_reject"),
             path("<int:pk>/pieces/<int:document_pk>/", document_view, name="enrolment_document"),
+            *admin_amendments.amendment_urls(self),
         ]
         return own + super().get_urls()
 
@@ -192,6 +193,7 @@ class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 documents=obj.documents.all(),
                 status_changes=obj.status_changes.select_related("by"),
                 emails=obj.emails.order_by("created_at", "id"),
+                **admin_amendments.amendment_context(request, obj),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

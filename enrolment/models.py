@@ -4,8 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils import timezone
 
-from segurnum.fields import EncryptedTextField, KeyedHashField
+from segurnum.fields import EncryptedJSONField, EncryptedTextField, KeyedHashField
 from segurnum.storage import private_storage
 
 
@@ -78,6 +79,8 @@ class EnrolmentRequest(models.Model):
         IN_REVIEW = "in_review", "En cours d'instruction"
         VALIDATED = "validated", "Validée"
         REJECTED = "rejected", "Rejetée"
+        # R-AFT-1: an agent asked the vendor to correct some fields or documents (CorrectionRound).
+        TO_COMPLETE = "to_complete", "A compléter"
 
     class VatRate(models.TextChoices):
         TTC_20 = "ttc_20", "TTC - 20%"
@@ -225,6 +228,25 @@ class EnrolmentRequest(models.Model):
         """The representative and, for a tiers déclarant, the depositor (R-MAIL-1, R-MAIL-2)."""
         return [email for email in (self.representative_email, self.depositor_email) if email]
 
+    @property
+    def modification_index(self) -> int:
+        """The index of the version in force: 0 for the original, n once ENR…Mn is validated."""
+        return (
+            self.versions.filter(status=EnrolmentVersion.Status.VALIDATED)
+            .order_by("-index")
+            .values_list("index", flat=True)
+            .first()
+            or 0
+        )
+
+    @property
+    def items_to_complete(self) -> list[str]:
+        """R-AFT-1: the labels of what the vendor is asked to correct, while « A compléter »."""
+        if self.status != self.Status.TO_COMPLETE:
+            return []
+        round_ = self.correction_rounds.filter(answered_at__isnull=True).order_by("-number").first()
+        return round_.item_labels if round_ else []
+
 
 def document_upload_to(instance: "EnrolmentDocument", filename: str) -> str:
     # Server-generated names (SECURITY F9): the vendor's file name is metadata only.
@@ -336,3 +358,131 @@ class AccessRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%d/%m/%Y %H:%M} {self.user} — {self.get_action_display()} — {self.target}"
+
+
+def format_enr(sequence: int, modification: int = 0) -> str:
+    """The guide's number: ENR, the sequence on four digits, M and the modification index (R-BIZ-4)."""
+    return f"ENR{sequence:04d}M{modification}"
+
+
+class EnrolmentVersion(models.Model):
+    """One version of a request's values (R-AFT-2): M0 the original, M1, M2… each modification.
+
+    The data model for versions: ``EnrolmentRequest`` stays the dossier. It keeps its number
+    (ENR0011M0, the one every mail, the support look-up and the private space know), its
+    ``sequence``, its status and the values *in force*, so every reader (funding, support, the
+    back office, exports) keeps reading one row per vendor, and the partial constraints « one
+    active request per referencing number / per SIRET » are unchanged. Each version is a row
+    here: index 0 is a snapshot of what was submitted; index n ≥ 1 a modification with the
+    blocks it touches, the values it replaces (``previous_values``) and the new ones
+    (``values``), the documents on each side, its status and who decided it when. A
+    modification's number ENR0011Mn is derived (``format_enr(sequence, index)``), never stored.
+
+    The database keeps at most one pending modification per request (a partial unique index),
+    and one row per index. Values are stored encrypted (they hold the IBAN, SECURITY P5).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente de validation"
+        VALIDATED = "validated", "Validée"
+        REJECTED = "rejected", "Rejetée"
+
+    enrolment = models.ForeignKey(EnrolmentRequest, on_delete=models.CASCADE, related_name="versions")
+    index = models.PositiveIntegerField("indice de modification")
+    status = models.CharField("statut", max_length=20, choices=Status.choices, default=Status.PENDING)
+    blocks = models.JSONField("blocs modifiés", default=list, blank=True)
+    values = EncryptedJSONField("valeurs de cette version", default=dict, blank=True)
+    previous_values = EncryptedJSONField("valeurs remplacées", default=dict, blank=True)
+    documents = models.JSONField("pièces de cette version", default=dict, blank=True)
+    previous_documents = models.JSONField("pièces remplacées", default=dict, blank=True)
+    submitted_at = models.DateTimeField("déposée le", default=timezone.now)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="déposée par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("décidée le", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="décidée par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    comment = models.TextField("commentaire", blank=True)
+
+    class Meta:
+        verbose_name = "version d'une demande d'enrôlement"
+        verbose_name_plural = "demandes de modification"
+        ordering = ["enrolment", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "index"], name="enrolment_version_one_per_index"),
+            # R-AFT-2: at most one modification waiting for an agent, whatever the concurrency.
+            models.UniqueConstraint(
+                fields=["enrolment"],
+                condition=Q(status="pending"),
+                name="enrolment_one_pending_modification",
+                violation_error_message="Une demande de modification est déjà en cours pour cet enrôlement.",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="enrolment_version_status")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return format_enr(self.enrolment.sequence, self.index)
+
+
+class CorrectionRound(models.Model):
+    """One « A compléter » round (R-AFT-1): what the agent asked, and what the vendor sent back.
+
+    The vendor's link carries this row's id and ``nonce``, signed (django.core.signing): it cannot
+    be forged without the secret key, works until ``expires_at`` and once (``answered_at``). The
+    request keeps its number; the values and documents replaced are kept here.
+    """
+
+    enrolment = models.ForeignKey(EnrolmentRequest, on_delete=models.CASCADE, related_name="correction_rounds")
+    number = models.PositiveSmallIntegerField("tour")
+    items = models.JSONField("éléments à compléter", default=list)
+    message = models.TextField("message au demandeur")
+    requested_at = models.DateTimeField("demandé le", default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="demandé par", on_delete=models.PROTECT, related_name="+"
+    )
+    expires_at = models.DateTimeField("lien valable jusqu'au")
+    nonce = models.CharField(max_length=64, editable=False)
+    reminded_at = models.DateTimeField("relancé le", null=True, blank=True)
+    answered_at = models.DateTimeField("renvoyée le", null=True, blank=True)
+    values = EncryptedJSONField("valeurs corrigées", default=dict, blank=True)
+    previous_values = EncryptedJSONField("valeurs remplacées", default=dict, blank=True)
+    documents = models.JSONField("pièces reçues", default=dict, blank=True)
+    previous_documents = models.JSONField("pièces remplacées", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "demande de compléments"
+        verbose_name_plural = "demandes de compléments"
+        ordering = ["enrolment", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "number"], name="correction_one_per_number"),
+            models.UniqueConstraint(
+                fields=["enrolment"], condition=Q(answered_at__isnull=True), name="correction_one_open_round"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment} — compléments n° {self.number}"
+
+    @property
+    def item_labels(self) -> list[str]:
+        from enrolment.amendments import item_label  # the labels are the wizard forms'; forms import models
+
+        return [item_label(name) for name in self.items]
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.expires_at

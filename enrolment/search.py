@@ -4,7 +4,7 @@ import re
 
 from django.db.models import Q
 
-from enrolment.services import format_enr
+from enrolment.models import format_enr
 from segurnum.encryption import search_hash
 
 ENR_RE = re.compile(r"^ENR0*(\d+)M(\d+)$", re.IGNORECASE)
@@ -18,7 +18,11 @@ def exact_condition(query: str) -> Q | None:
     query = " ".join((query or "").split())
     compact = query.replace(" ", "")
     if match := ENR_RE.match(compact):
-        return Q(number=format_enr(int(match[1]), int(match[2])))
+        modification = int(match[2])
+        if modification == 0:
+            return Q(number=format_enr(int(match[1])))
+        # A modification's number ENR…Mn (R-AFT-2) finds the request it modifies.
+        return Q(number=format_enr(int(match[1]))) & Q(versions__index=modification)
     if SIRET_RE.match(compact):
         return Q(siret=compact)
     if EMAIL_RE.match(query):

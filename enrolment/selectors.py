@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from enrolment.models import EnrolmentRequest
+from enrolment.models import EnrolmentRequest, EnrolmentVersion
 from enrolment.search import iban_condition
 
 
@@ -14,3 +14,14 @@ def requests_with_iban(iban: str) -> QuerySet[EnrolmentRequest]:
     if condition is None:
         return EnrolmentRequest.objects.none()
     return EnrolmentRequest.objects.filter(condition)
+
+
+def items_to_complete(enrolment: EnrolmentRequest) -> list[str]:
+    """R-AFT-1: the wizard's labels of what the vendor is asked to correct, while the request is
+    « A compléter » (``EnrolmentRequest.Status.TO_COMPLETE``); empty otherwise."""
+    return enrolment.items_to_complete
+
+
+def pending_modification(enrolment: EnrolmentRequest) -> EnrolmentVersion | None:
+    """R-AFT-2: the modification ENR…Mn waiting for an agent (at most one, a database rule)."""
+    return enrolment.versions.filter(status=EnrolmentVersion.Status.PENDING).first()

@@ -22,8 +22,10 @@ from enrolment.models import (
     EnrolmentCounter,
     EnrolmentDocument,
     EnrolmentRequest,
+    EnrolmentVersion,
     ReferencedSoftware,
     StatusChange,
+    format_enr,
     is_distributor,
 )
 from notifications.services import queue_email
@@ -59,10 +61,6 @@ class EnrolmentSubmission:
     bank: Bank
     vat_rate: str
     documents: dict[str, dict] = field(default_factory=dict)
-
-
-def format_enr(sequence: int, modification: int = 0) -> str:
-    return f"ENR{sequence:04d}M{modification}"
 
 
 def next_enr_sequence() -> int:
@@ -131,6 +129,7 @@ def submit_enrolment(*, submission: EnrolmentSubmission) -> EnrolmentRequest:
                 document.enrolment = enrolment
             EnrolmentDocument.objects.bulk_create(documents)
             StatusChange.objects.create(enrolment=enrolment, from_status="", to_status=enrolment.status)
+            record_original(enrolment)
             _queue_acknowledgement(enrolment)
     except IntegrityError as error:
         _remove_files(written)
@@ -187,6 +186,28 @@ def _create_request(submission: EnrolmentSubmission, software: ReferencedSoftwar
         **submission.applicant.as_dict(),
         **submission.bank.as_dict(),
         vat_rate=submission.vat_rate,
+    )
+
+
+def record_original(enrolment: EnrolmentRequest) -> EnrolmentVersion:
+    """The version M0 (R-AFT-2): a snapshot of the request as submitted, with its documents."""
+    names = (*Company.names(), *Applicant.names(), *Bank.names(), "vat_rate")
+    return EnrolmentVersion.objects.create(
+        enrolment=enrolment,
+        index=0,
+        status=EnrolmentVersion.Status.VALIDATED,
+        values={name: getattr(enrolment, name) for name in names},
+        documents={
+            document.kind: {
+                "file": document.file.name,
+                "name": document.original_name,
+                "content_type": document.content_type,
+                "size": document.size,
+                "sha256": document.sha256,
+            }
+            for document in enrolment.documents.all()
+        },
+        submitted_at=enrolment.submitted_at,
     )
 
 
@@ -258,8 +279,10 @@ Status = EnrolmentRequest.Status
 
 # Where each decision may start from: a decided request is never decided again.
 NEXT_STATUSES: dict[str, set[str]] = {
-    Status.SUBMITTED: {Status.IN_REVIEW, Status.VALIDATED, Status.REJECTED},
-    Status.IN_REVIEW: {Status.VALIDATED, Status.REJECTED},
+    Status.SUBMITTED: {Status.IN_REVIEW, Status.VALIDATED, Status.REJECTED, Status.TO_COMPLETE},
+    Status.IN_REVIEW: {Status.VALIDATED, Status.REJECTED, Status.TO_COMPLETE},
+    # R-AFT-1: the vendor's corrections send it back to the agents; rejected once the link expired.
+    Status.TO_COMPLETE: {Status.IN_REVIEW, Status.REJECTED},
     Status.VALIDATED: set(),
     Status.REJECTED: set(),
 }
@@ -287,6 +310,23 @@ def _change_status(enrolment_id: int, *, to: str, by, comment: str = "") -> Enro
     if to in (Status.VALIDATED, Status.REJECTED):
         enrolment.decided_at = timezone.now()
     return enrolment
+
+
+REJECT_BEFORE_EXPIRY = (
+    "La demande {number} attend les compléments du demandeur : le lien qui lui a été envoyé est valable "
+    "jusqu'au {date}. Elle ne pourra être rejetée qu'après cette date."
+)
+
+
+def check_rejection_allowed(enrolment: EnrolmentRequest, *, now=None) -> None:
+    """R-AFT-1: a request « A compléter » may be rejected once its link has expired, not before.
+    ``enrolment`` is the locked row, its status not yet changed."""
+    if enrolment.status != Status.TO_COMPLETE:
+        return
+    round_ = enrolment.correction_rounds.filter(answered_at__isnull=True).first()
+    if round_ is not None and not round_.is_expired(now):
+        date = timezone.localtime(round_.expires_at).strftime("%d/%m/%Y à %H:%M")
+        raise DecisionRefused(REJECT_BEFORE_EXPIRY.format(number=enrolment.number, date=date))
 
 
 def start_review(*, enrolment: EnrolmentRequest, by) -> EnrolmentRequest:
@@ -330,6 +370,7 @@ def reject_enrolment(*, enrolment: EnrolmentRequest, by, reason: str) -> Enrolme
     if not reason:
         raise DecisionRefused(REASON_REQUIRED)
     with transaction.atomic():
+        check_rejection_allowed(EnrolmentRequest.objects.select_for_update().get(pk=enrolment.pk))
         enrolment = _change_status(enrolment.pk, to=Status.REJECTED, by=by, comment=reason)
         enrolment.save(update_fields=["status", "decided_at"])
         queue_email(

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from enrolment import drafts
+from enrolment import drafts, versions
 from enrolment.models import AccessRecord
 
 
@@ -20,3 +20,9 @@ def purge_old_access_records() -> int:
     limit = timezone.now() - timedelta(days=settings.ACCESS_LOG_RETENTION_DAYS)
     deleted, _ = AccessRecord.objects.filter(at__lt=limit).delete()
     return deleted
+
+
+@shared_task
+def remind_corrections() -> int:
+    """R-AFT-1: remind the vendors whose request is « A compléter » since CORRECTION_REMINDER_DAYS."""
+    return versions.send_correction_reminders()

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from enrolment import views
+from enrolment import amendment_views, views
 
 app_name = "enrolment"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("", wizard, name="start"),
     path("quitter/", views.quit_wizard, name="quit"),
     path("confirmation/", views.confirmation, name="done"),
+    # R-AFT-1: the mailed link of a request « A compléter ».
+    path("completer/envoyee/", amendment_views.complete_done, name="complete_done"),
+    path("completer/<str:token>/", amendment_views.complete, name="complete"),
     path("modeles/<slug:name>/", views.model_document, name="model_document"),
     path("captcha/<str:key>/audio.wav", views.captcha_audio, name="captcha_audio"),
     re_path(r"^demande/(?P<step>[a-z_]+)/$", wizard, name="step"),

@@ -41,6 +41,9 @@ def enrolment_detail(request: HttpRequest, enr_number: str) -> HttpResponse:
     # Looked up with the owner: another vendor's number answers 404, as an unknown one (R-PRIV-3).
     enrolment = get_object_or_404(own_requests(request).prefetch_related("status_changes"), number=enr_number)
     changes = list(enrolment.status_changes.all())
+    # R-AFT-1, R-AFT-2: each « A compléter » round and each modification ENR…Mn in the timeline.
+    rounds = list(enrolment.correction_rounds.all())
+    modifications = list(enrolment.versions.filter(index__gt=0).order_by("index"))
     rejection_reason = next(
         (change.comment for change in reversed(changes) if change.to_status == EnrolmentRequest.Status.REJECTED), ""
     )
@@ -48,7 +51,14 @@ def enrolment_detail(request: HttpRequest, enr_number: str) -> HttpResponse:
         request,
         "portal/enrolment_detail.html",
         nav="enrolments",
-        context={"enrolment": enrolment, "changes": changes, "rejection_reason": rejection_reason},
+        context={
+            "enrolment": enrolment,
+            "changes": changes,
+            "rejection_reason": rejection_reason,
+            "rounds": rounds,
+            "modifications": modifications,
+            "can_modify": enrolment.status == EnrolmentRequest.Status.VALIDATED,
+        },
     )
 
 

@@ -1,5 +1,7 @@
 """Model fields of encryption at rest (SECURITY P2, P5; keys and format in segurnum/encryption.py)."""
 
+import json
+
 from django.db import models
 
 from segurnum import encryption
@@ -25,6 +27,38 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return encryption.encrypt_text(str(value))
+
+    def get_lookup(self, lookup_name):
+        return super().get_lookup(lookup_name) if lookup_name == "isnull" else None
+
+    def get_transform(self, lookup_name):
+        return None
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON value stored as a Fernet token (EncryptedTextField's rules): the history of values
+    that include an IBAN (enrolment versions) is no more readable in a raw dump than the IBAN."""
+
+    description = "JSON chiffré (Fernet)"
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return {}
+        return json.loads(encryption.decrypt_text(value))
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            return json.loads(value) if value else {}
+        return value
+
+    def get_prep_value(self, value):
+        return json.dumps(value if value is not None else {}, ensure_ascii=False, sort_keys=True, default=str)
+
+    def get_db_prep_save(self, value, connection):
+        return encryption.encrypt_text(self.get_prep_value(value))
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))
 
     def get_lookup(self, lookup_name):
         return super().get_lookup(lookup_name) if lookup_name == "isnull" else None

@@ -285,7 +285,13 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "accounts.tasks.clear_expired_sessions", "schedule": 3600.0},
     "purge-funding-checks": {"task": "funding.tasks.purge_funding_checks", "schedule": 900.0},
     "requeue-funding-checks": {"task": "funding.tasks.requeue_funding_checks", "schedule": 120.0},
+    # R-AFT-1: the day-7 reminder of a request « A compléter » (an interval, so the embedded
+    # default's after-response housekeeping runs it too).
+    "remind-corrections": {"task": "enrolment.tasks.remind_corrections", "schedule": 3600.0},
 }
+# R-AFT-1: a request « A compléter »: the vendor's link is valid 15 days, reminded at day 7.
+CORRECTION_LINK_DAYS = int(env("SEGURNUM_CORRECTION_LINK_DAYS", "15"))
+CORRECTION_REMINDER_DAYS = int(env("SEGURNUM_CORRECTION_REMINDER_DAYS", "7"))
 # How long the back office's consultation log is kept (SECURITY P3: 6 to 12 months).
 ACCESS_LOG_RETENTION_DAYS = int(env("SEGURNUM_ACCESS_LOG_RETENTION_DAYS", "365"))
 CELERY_TIMEZONE = TIME_ZONE

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from enrolment.models import EnrolmentRequest, StatusChange
+from enrolment.selectors import items_to_complete
 
 Status = EnrolmentRequest.Status
 
@@ -50,6 +51,13 @@ def _rejection_reason(answer: StatusAnswer) -> list[str]:
     return [answer.last_comment] if answer.last_comment else []
 
 
+def _items_to_complete(answer: StatusAnswer) -> list[str]:
+    """The wizard's labels of what the agent asked to correct (R-AFT-1): only for a pair that
+    matched, so the extra query tells nothing to someone who does not hold both numbers."""
+    enrolment = EnrolmentRequest.objects.filter(number=answer.number).first()
+    return items_to_complete(enrolment) if enrolment else []
+
+
 STAGES: dict[str, Stage] = {
     Status.SUBMITTED: Stage(
         title="Soumise",
@@ -59,6 +67,13 @@ STAGES: dict[str, Stage] = {
     Status.IN_REVIEW: Stage(
         title="En cours d'instruction",
         next_step="Un agent de l'ASP examine votre demande. Vous serez informé par courriel de la décision.",
+    ),
+    Status.TO_COMPLETE: Stage(
+        title="A compléter",
+        next_step="Un agent de l'ASP vous demande de compléter votre demande. Suivez le lien du courriel qu'il "
+        "vous a envoyé, corrigez les éléments ci-dessous puis cliquez sur « Renvoyer ma demande ».",
+        details_title="Éléments à compléter",
+        details=_items_to_complete,
     ),
     Status.VALIDATED: Stage(
         title="Validée",

@@ -207,28 +207,19 @@ def test_the_number_can_come_from_the_confirmation_page_link(client):
     assert 'value="ENR0011M0"' in html(page)
 
 
-def test_a_new_status_plugs_in_with_its_items_to_complete(client, enrolment, monkeypatch):
-    """What the page says comes from tracking.status.STAGES: a status added later (« A compléter »)
-    brings its words and the lines it lists, with no change to the view or the template."""
-    from tracking import status
+def test_a_request_to_complete_lists_the_items_the_agent_asked_for(client, enrolment):
+    """R-AFT-1 and R-AFT-3: « A compléter » shows the wizard's labels of the items to correct and
+    the way to do it, never the agent's free message (which may name people)."""
+    from enrolment import versions
 
-    def items(answer):
-        return ["RIB : le document est illisible.", f"Numéro concerné : {answer.number}"]
-
-    monkeypatch.setitem(
-        status.STAGES,
-        "to_complete",
-        status.Stage(
-            title="A compléter",
-            next_step="Complétez votre demande depuis le lien reçu par courriel.",
-            details_title="Éléments à compléter",
-            details=items,
-        ),
+    versions.request_corrections(
+        enrolment=enrolment, by=agent(), items=["iban", "rib"], message="Le RIB de M. Oda est illisible."
     )
-    EnrolmentRequest.objects.filter(pk=enrolment.pk).update(status="to_complete")
 
     page = text(look_up(client, "ENR0011M0", SIRET))
 
     assert "Demande ENR0011M0 : A compléter" in page
-    assert "Prochaine étape Complétez votre demande depuis le lien reçu par courriel." in page
-    assert "Éléments à compléter RIB : le document est illisible. Numéro concerné : ENR0011M0" in page
+    assert "« Renvoyer ma demande »" in page
+    assert "Éléments à compléter" in page
+    assert "IBAN" in page and "RIB" in page
+    assert "Oda" not in page

@@ -48,6 +48,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "funding.add_fundingwindow",
         "funding.change_fundingwindow",
         "funding.delete_fundingwindow",
+        # Agents at scale (R-OPS-4): the audit trail, read and exported.
+        "audit.view_auditentry",
+        "audit.export_auditentry",
     ],
     # Support staff look a request up by its ENR number, answer the contact form and unlock a
     # vendor locked out after failed sign-ins: no detail page (full IBAN), no documents, no

@@ -14,6 +14,7 @@ from django.db.models import F, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from audit import services as audit
 from enrolment import drafts
 from enrolment.models import (
     EnrolmentCounter,
@@ -272,6 +273,7 @@ def _change_status(enrolment_id: int, *, to: str, by, comment: str = "") -> Enro
             f"elle ne peut pas passer au statut « {Status(to).label.lower()} »."
         )
     StatusChange.objects.create(enrolment=enrolment, from_status=enrolment.status, to_status=to, by=by, comment=comment)
+    audit.record_decision(obj=enrolment, by=by, from_status=enrolment.status, to_status=to, comment=comment)
     enrolment.status = to
     if to in (Status.VALIDATED, Status.REJECTED):
         enrolment.decided_at = timezone.now()

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit import services as audit
 from enrolment.models import EnrolmentCounter
 from enrolment.uploads import CheckedUpload
 from funding import selectors
@@ -650,6 +651,7 @@ def _decide(request: FundingRequest, *, to: str, by, comment: str = "") -> tuple
             f"La demande {request.number} est « {request.get_status_display()} » : elle ne peut pas passer au "
             f"statut « {Status(to).label} »."
         )
+    audit.record_decision(obj=request, by=by, from_status=request.status, to_status=to, comment=comment)
     change = _record(request, to=to, by=by, comment=comment, version=request.current_version)
     if to in (Status.VALIDATED, Status.PAID, Status.REJECTED):
         request.decided_at = timezone.now()

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "support",
     "portal",
     "funding",
+    "audit",
     "axes",
     # Project-wide checks and commands (antivirus, keys: manage.py rotate_keys).
     "segurnum",

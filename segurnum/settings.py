@@ -515,6 +515,14 @@ CELERY_BEAT_SCHEDULE["clear-expired-sessions"] = {
     "task": "accounts.tasks.clear_expired_sessions",
     "schedule": 3600.0,
 }
+# Retention (R-OPS-5): identity documents and RIBs are deleted this many days after the request's
+# decision (validated or rejected), every day; the « Données personnelles » page states it.
+IDENTITY_DOCUMENT_RETENTION_DAYS = int(env("SEGURNUM_IDENTITY_DOCUMENT_RETENTION_DAYS", "180"))
+RIB_RETENTION_DAYS = int(env("SEGURNUM_RIB_RETENTION_DAYS", "180"))
+CELERY_BEAT_SCHEDULE["purge-decided-documents"] = {
+    "task": "segurnum.tasks.purge_decided_documents",
+    "schedule": 86400.0,
+}
 # Without a broker there is no beat: the web process runs the periodic tasks itself, after the
 # responses it sends, each at most as often as beat would (segurnum.housekeeping).
 HOUSEKEEPING_IN_WEB = env_bool("SEGURNUM_HOUSEKEEPING_IN_WEB", CELERY_TASK_ALWAYS_EAGER)

@@ -51,6 +51,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         # Agents at scale (R-OPS-4): the audit trail, read and exported.
         "audit.view_auditentry",
         "audit.export_auditentry",
+        # Consistency flags (R-OPS-3): seen on the requests, marked « vérifié » with a comment.
+        "flags.view_consistencyflag",
+        "flags.verify_consistencyflag",
     ],
     # Support staff look a request up by its ENR number, answer the contact form and unlock a
     # vendor locked out after failed sign-ins: no detail page (full IBAN), no documents, no

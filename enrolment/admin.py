@@ -14,6 +14,9 @@ from django.views.decorators.http import require_POST
 from enrolment import services
 from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest, ReferencedSoftware
 from enrolment.search import exact_condition, iban_condition
+from flags.admin import VERIFY_PERMISSION as VERIFY_FLAG_PERMISSION
+from flags.admin import FlagFilter, with_flags
+from flags.admin import badges as flag_badges
 from segurnum.admin import ReadOnlyAdminMixin
 from segurnum.storage import storage_errors
 
@@ -106,7 +109,16 @@ RECAP_FIELDSETS = (
 class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only detail grouped like the vendor's recap; decisions are buttons that call services."""
 
-    list_display = ("number", "status", "siret", "denomination", "software_display", "submitted_at", "account")
+    list_display = (
+        "number",
+        "status",
+        "siret",
+        "denomination",
+        "software_display",
+        "submitted_at",
+        "account",
+        "flags_display",
+    )
     list_select_related = ("account",)
     list_filter = (
         "status",
@@ -115,6 +127,7 @@ class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ThirdPartyFilter,
         "is_distributor",
         ("submitted_at", DateFieldListFilter),
+        FlagFilter,
     )
     search_fields = (
         "=number",
@@ -138,6 +151,13 @@ class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="logiciel", ordering="software_name")
     def software_display(self, obj: EnrolmentRequest) -> str:
         return f"{obj.referencing_number} — {obj.software_name} {obj.software_version}"
+
+    @admin.display(description="signalements")
+    def flags_display(self, obj: EnrolmentRequest) -> str:
+        return flag_badges(obj)  # R-OPS-3, computed when the request was stored
+
+    def get_queryset(self, request):
+        return with_flags(super().get_queryset(request))
 
     @admin.display(description="compte du fournisseur")
     def account_display(self, obj: EnrolmentRequest) -> str:
@@ -176,6 +196,8 @@ class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 documents=obj.documents.all(),
                 status_changes=obj.status_changes.select_related("by"),
                 emails=obj.emails.order_by("created_at", "id"),
+                flags=obj.flags.select_related("verified_by"),
+                can_verify_flags=request.user.has_perm(VERIFY_FLAG_PERMISSION),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -23,6 +23,7 @@ from enrolment.models import (
     ReferencedSoftware,
     StatusChange,
 )
+from flags import services as flag_services
 from notifications.services import queue_email
 from segurnum import encryption
 
@@ -116,6 +117,7 @@ def submit_enrolment(*, submission: EnrolmentSubmission) -> EnrolmentRequest:
                 written.append(document.file.name)
             StatusChange.objects.create(enrolment=enrolment, from_status="", to_status=enrolment.status)
             _queue_acknowledgement(enrolment)
+            flag_services.schedule_refresh(enrolment=enrolment)  # R-OPS-3
     except IntegrityError as error:
         _remove_files(written)
         existing = EnrolmentRequest.objects.filter(submission_key=submission.submission_key).first()

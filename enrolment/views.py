@@ -51,6 +51,7 @@ from enrolment.services import (
     submission_lock,
     submit_enrolment,
 )
+from flags.services import keep_registry_answer
 from segurnum import ratelimit
 from segurnum.storage import document_storage_errors
 
@@ -411,6 +412,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             self.flash("applicant", "siret", UNKNOWN_SIRET)
             return
         self.draft["lookups"]["company"] = asdict(company)
+        keep_registry_answer(company)  # compared with the address finally given (R-OPS-3)
 
     def reset_siret(self) -> None:
         """Another SIRET: the company block goes, what was typed about the applicant stays."""

@@ -14,6 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from enrolment.models import AccessRecord
+from flags.admin import VERIFY_PERMISSION as VERIFY_FLAG_PERMISSION
+from flags.admin import FundingFlagFilter, with_flags
+from flags.admin import badges as flag_badges
 from funding import services
 from funding.models import FundingDocument, FundingRequest, FundingWindow
 from funding.reports import Report
@@ -69,9 +72,10 @@ class FundingRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "amount_ttc",
         "window",
         "submitted_at",
+        "flags_display",
     )
     list_select_related = ("enrolment", "window")
-    list_filter = ("status", "window")
+    list_filter = ("status", "window", FundingFlagFilter)
     search_fields = ("=number", "=siret", "enrolment__denomination")
     search_help_text = (
         "Numéro FIN, numéro ENR, SIRET du fournisseur, identifiant d'un bénéficiaire (RPPS, FINESS, SIRET) "
@@ -91,6 +95,13 @@ class FundingRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="dénomination", ordering="enrolment__denomination")
     def denomination(self, obj: FundingRequest) -> str:
         return obj.enrolment.denomination
+
+    @admin.display(description="signalements")
+    def flags_display(self, obj: FundingRequest) -> str:
+        return flag_badges(obj)  # R-OPS-3, computed when the request was filed
+
+    def get_queryset(self, request):
+        return with_flags(super().get_queryset(request))
 
     @admin.display(description="enrôlement")
     def enrolment_display(self, obj: FundingRequest) -> str:
@@ -132,6 +143,8 @@ class FundingRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 status_changes=obj.status_changes.select_related("by"),
                 emails=OutboundEmail.objects.filter(key__startswith=f"funding:{obj.pk}:").order_by("created_at", "id"),
                 can_decide=request.user.has_perm(DECIDE_PERMISSION),
+                flags=obj.flags.select_related("verified_by"),
+                can_verify_flags=request.user.has_perm(VERIFY_FLAG_PERMISSION),
                 next_statuses=services.NEXT_STATUSES[obj.status],
             )
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from audit import services as audit
 from enrolment.models import EnrolmentCounter
 from enrolment.uploads import CheckedUpload
+from flags import services as flag_services
 from funding import selectors
 from funding.anomalies import Anomaly, Severity
 from funding.engine import CheckResult, check_files
@@ -567,6 +568,7 @@ def file_funding_request(*, check: FundingCheck, account) -> FundingRequest:
             change = _record(request, to=status, version=version)
             request.save()
             _mail(request, change, "funding_acknowledgement", version=version)
+            flag_services.schedule_refresh(funding_request=request)  # R-OPS-3
     except (IntegrityError, FundingRefused) as error:
         # The same « Terminer » handled by another request first (a double click): its request.
         existing = FundingRequest.objects.filter(submission_key=check.pk).first()
@@ -596,6 +598,7 @@ def send_new_version(*, check: FundingCheck, account) -> FundingRequest:
         change = _record(request, to=status, comment=f"Version {number} envoyée par le fournisseur.", version=version)
         request.save()
         _mail(request, change, "funding_status", version=version)
+        flag_services.schedule_refresh(funding_request=request)  # R-OPS-3
     return request
 
 

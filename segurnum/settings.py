@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "portal",
     "funding",
     "audit",
+    "flags",
     "axes",
     # Project-wide checks and commands (antivirus, keys: manage.py rotate_keys).
     "segurnum",
@@ -523,6 +524,8 @@ CELERY_BEAT_SCHEDULE["purge-decided-documents"] = {
     "task": "segurnum.tasks.purge_decided_documents",
     "schedule": 86400.0,
 }
+# Consistency flags whose computation a broker that was down left pending (R-OPS-3).
+CELERY_BEAT_SCHEDULE["requeue-flag-refreshes"] = {"task": "flags.tasks.requeue_flag_refreshes", "schedule": 120.0}
 # Without a broker there is no beat: the web process runs the periodic tasks itself, after the
 # responses it sends, each at most as often as beat would (segurnum.housekeeping).
 HOUSEKEEPING_IN_WEB = env_bool("SEGURNUM_HOUSEKEEPING_IN_WEB", CELERY_TASK_ALWAYS_EAGER)

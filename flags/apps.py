@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FlagsConfig(AppConfig):
+    name = "flags"
+    verbose_name = "Signalements de cohérence"

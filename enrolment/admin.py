@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from enrolment import services
 from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest, ReferencedSoftware
 from enrolment.search import exact_condition, iban_condition
+from exports.admin import ExportMixin
 from flags.admin import VERIFY_PERMISSION as VERIFY_FLAG_PERMISSION
 from flags.admin import FlagFilter, with_flags
 from flags.admin import badges as flag_badges
@@ -106,8 +107,10 @@ RECAP_FIELDSETS = (
 
 
 @admin.register(EnrolmentRequest)
-class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EnrolmentRequestAdmin(ExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only detail grouped like the vendor's recap; decisions are buttons that call services."""
+
+    export_datasets = ("demandes-enrolement",)  # R-OPS-1
 
     list_display = (
         "number",

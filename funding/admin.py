@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from enrolment.models import AccessRecord
+from exports.admin import ExportMixin
 from flags.admin import VERIFY_PERMISSION as VERIFY_FLAG_PERMISSION
 from flags.admin import FundingFlagFilter, with_flags
 from flags.admin import badges as flag_badges
@@ -62,7 +63,8 @@ def exact_condition(query: str):
 
 
 @admin.register(FundingRequest)
-class FundingRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class FundingRequestAdmin(ExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    export_datasets = ("demandes-financement", "beneficiaires")  # R-OPS-1
     list_display = (
         "number",
         "status",

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "funding",
     "audit",
     "flags",
+    "exports",
     "axes",
     # Project-wide checks and commands (antivirus, keys: manage.py rotate_keys).
     "segurnum",

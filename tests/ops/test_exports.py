@@ -48,7 +48,8 @@ def test_the_filtered_enrolment_list_as_csv_with_masked_iban_and_the_export_reco
         status=EnrolmentRequest.Status.VALIDATED, iban=iban(42), denomination="=HYPERLIEN(1)", account_holder="X"
     )
     enrolment(status=EnrolmentRequest.Status.SUBMITTED)
-    changelist = agent_client.get(reverse("admin:enrolment_enrolmentrequest_changelist"), {"status__exact": "validated"})
+    changelist_url = reverse("admin:enrolment_enrolmentrequest_changelist")
+    changelist = agent_client.get(changelist_url, {"status__exact": "validated"})
     url = reverse(ENROLMENT_EXPORT, args=["demandes-enrolement", "csv"])
     assert f'href="{url}?status__exact=validated">Exporter : Demandes d&#x27;enrôlement (CSV)</a>' in (
         changelist.content.decode()

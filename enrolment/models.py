@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from segurnum.fields import EncryptedTextField, KeyedHashField
 from segurnum.storage import private_storage
@@ -160,6 +161,9 @@ class EnrolmentRequest(models.Model):
             models.Index(fields=["siret"], name="enrolment_siret"),
             models.Index(fields=["vat_rate", "submitted_at"], name="enrolment_vat_submitted"),
             models.Index(fields=["iban_hash"], name="enrolment_iban_hash"),
+            # The consistency flags (R-OPS-3) look for the same representative across vendors.
+            models.Index(Upper("representative_email"), name="enrolment_rep_email_upper"),
+            models.Index(fields=["representative_phone"], name="enrolment_rep_phone"),
         ]
         permissions = [
             ("validate_enrolmentrequest", "Peut valider une demande d'enrôlement"),
@@ -223,6 +227,8 @@ class EnrolmentDocument(models.Model):
         verbose_name_plural = "pièces justificatives"
         ordering = ["enrolment", "kind"]
         constraints = [models.UniqueConstraint(fields=["enrolment", "kind"], name="document_one_per_kind")]
+        # The same file in another vendor's request (R-OPS-3).
+        indexes = [models.Index(fields=["sha256"], name="document_sha256")]
         permissions = [("download_enrolmentdocument", "Peut ouvrir les pièces justificatives")]
 
     def __str__(self) -> str:

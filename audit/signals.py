@@ -20,8 +20,17 @@ LOG_ENTRY_VERBS = {ADDITION: "ajout", CHANGE: "modification", DELETION: "suppres
 
 @receiver(post_save, sender=AccessRecord, dispatch_uid="audit_access_record")
 def mirror_access_record(sender, instance: AccessRecord, created: bool, raw: bool = False, **kwargs) -> None:
-    if not created or raw:
-        return
+    if created and not raw:
+        mirror(instance)
+
+
+def mirror_access_records(records: list[AccessRecord]) -> None:
+    """For records written by bulk_create (the support's look-ups), which sends no signal."""
+    for record in records:
+        mirror(record)
+
+
+def mirror(instance: AccessRecord) -> None:
     action = (
         AuditEntry.Action.DOCUMENT_OPENING if instance.action in DOCUMENT_ACTIONS else AuditEntry.Action.CONSULTATION
     )

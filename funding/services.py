@@ -726,4 +726,6 @@ def reject_request(*, request: FundingRequest, by, reason: str) -> FundingReques
         request, change = _decide(request, to=Status.REJECTED, by=by, comment=reason)
         request.save(update_fields=["status", "decided_at"])
         _mail(request, change, "funding_status", reason=reason)
+        # Its beneficiaries no longer count against the other requests (R-OPS-3).
+        flag_services.schedule_refresh(funding_request=request)
     return request

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from audit.signals import mirror_access_records
 from enrolment.models import AccessRecord
 from funding.admin import exact_condition
 from funding.models import FundingRequest
@@ -34,7 +35,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 .order_by("-submitted_at")
             )
             context["found"] = found
-            AccessRecord.objects.bulk_create(
+            records = AccessRecord.objects.bulk_create(
                 AccessRecord(
                     user=request.user,
                     action=AccessRecord.Action.SUPPORT_FUNDING_LOOKUP,
@@ -43,6 +44,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 )
                 for funding in found
             )
+            mirror_access_records(records)  # R-OPS-4
     response = TemplateResponse(request, "funding/support_lookup.html", context)
     response["Cache-Control"] = "no-store"
     return response

@@ -200,3 +200,17 @@ def test_support_staff_can_neither_see_nor_export_the_log(client):
     assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 403
     assert client.get(reverse("admin:audit_auditentry_export")).status_code == 403
     assert not AuditEntry.objects.filter(action="export").exists()
+
+
+def test_support_lookups_are_mirrored_too(client):
+    enrolment = EnrolmentRequestFactory()
+    client.force_login(support_user(username="support.un"))
+    assert client.get(reverse("support_lookup"), {"q": enrolment.number}).status_code == 200
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.actor_label, entry.object_type, entry.object_label) == (
+        "consultation",
+        "support.un",
+        "enrolment.enrolmentrequest",
+        f"{enrolment.number} (recherche « {enrolment.number} »)",
+    )
+    assert entry.details["consultation"] == "Recherche par le support"

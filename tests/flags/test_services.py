@@ -118,3 +118,15 @@ def test_the_wizard_keeps_the_registrys_answer_and_a_moved_address_without_kbis_
     assert stored.answer == answer.answer
     flag = ConsistencyFlag.objects.get(rule=Rule.ADDRESS_CHANGED)
     assert "demande « 3 AVENUE DES LILAS 13700 ST VICTORET »" in flag.message
+
+
+def test_rejecting_a_funding_request_clears_the_beneficiary_flag_of_the_other(django_capture_on_commit_callbacks):
+    from funding import services as funding_services
+
+    first = funding_request([("RPPS", "10003456789", "Dr Martin")])
+    second = funding_request([("RPPS", "10003456789", "Dr Martin")])
+    services.refresh_funding_flags(funding_request_id=second.pk)
+    assert rules_of(first) == {Rule.BENEFICIARY_TWICE}
+    with django_capture_on_commit_callbacks(execute=True):
+        funding_services.reject_request(request=second, by=agent(), reason="Doublon du dossier précédent")
+    assert rules_of(first) == set()

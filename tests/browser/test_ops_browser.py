@@ -5,9 +5,11 @@ import csv
 import io
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from audit.models import AuditEntry
+from exports.models import ExportRecord
 from flags import services as flag_services
 from flags.models import ConsistencyFlag
 from tests.browser.test_backoffice_browser import assert_admin_accessible, sign_in
@@ -39,6 +41,17 @@ def test_an_agent_reads_the_dashboard_with_its_data_tables(page):
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Accueil"
+
+    # The list filtered on « En cours d'instruction », exported as XLSX (R-OPS-1).
+    page.goto("/admin/enrolment/enrolmentrequest/?status__exact=in_review")
+    assert_admin_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Exporter : Demandes d'enrôlement (XLSX)").click()
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True).active
+    header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert header[:2] == ["Numéro de demande", "Statut"]
+    assert [row[1] for row in rows] == ["En cours d'instruction"]
+    assert ExportRecord.objects.get().filters == {"status__exact": ["in_review"]}
 
 
 def test_an_agent_marks_a_flag_verified_and_exports_the_audit_trail(page):

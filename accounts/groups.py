@@ -51,6 +51,16 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "funding.add_fundingwindow",
         "funding.change_fundingwindow",
         "funding.delete_fundingwindow",
+        # Agents at scale (R-OPS-4): the audit trail, read and exported.
+        "audit.view_auditentry",
+        "audit.export_auditentry",
+        # Consistency flags (R-OPS-3): seen on the requests, marked « vérifié » with a comment.
+        "flags.view_consistencyflag",
+        "flags.verify_consistencyflag",
+        # Exports of the filtered lists (R-OPS-1), IBAN masked; « export_full_iban » is given to
+        # named agents only, never to the group.
+        "exports.export_lists",
+        "exports.view_exportrecord",
     ],
     # Support staff look a request up by its ENR number, answer the contact form and unlock a
     # vendor locked out after failed sign-ins: no detail page (full IBAN), no documents, no

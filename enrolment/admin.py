@@ -15,6 +15,10 @@ from enrolment import admin_amendments, services
 from enrolment.field_groups import GROUPS, Applicant, Bank, Company
 from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest, ReferencedSoftware
 from enrolment.search import exact_condition, iban_condition
+from exports.admin import ExportMixin
+from flags.admin import VERIFY_PERMISSION as VERIFY_FLAG_PERMISSION
+from flags.admin import FlagFilter, with_flags
+from flags.admin import badges as flag_badges
 from segurnum.admin import ReadOnlyAdminMixin
 from segurnum.middleware import no_store
 from segurnum.storage import storage_errors
@@ -117,10 +121,21 @@ RECAP_FIELDSETS = (
 
 
 @admin.register(EnrolmentRequest)
-class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EnrolmentRequestAdmin(ExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only detail grouped like the vendor's recap; decisions are buttons that call services."""
 
-    list_display = ("number", "status", "siret", "denomination", "software_display", "submitted_at", "account")
+    export_datasets = ("demandes-enrolement",)  # R-OPS-1
+
+    list_display = (
+        "number",
+        "status",
+        "siret",
+        "denomination",
+        "software_display",
+        "submitted_at",
+        "account",
+        "flags_display",
+    )
     list_select_related = ("account",)
     list_filter = (
         "status",
@@ -129,6 +144,7 @@ class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ThirdPartyFilter,
         "is_distributor",
         ("submitted_at", DateFieldListFilter),
+        FlagFilter,
     )
     # Exact numbers through their indexes (R-PERF-4): an ENR number or a SIRET is exact whatever
     # its case; the referencing number is compared without case (UPPER index).
@@ -154,6 +170,13 @@ class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="logiciel", ordering="software_name")
     def software_display(self, obj: EnrolmentRequest) -> str:
         return f"{obj.referencing_number} — {obj.software_name} {obj.software_version}"
+
+    @admin.display(description="signalements")
+    def flags_display(self, obj: EnrolmentRequest) -> str:
+        return flag_badges(obj)  # R-OPS-3, computed when the request was stored
+
+    def get_queryset(self, request):
+        return with_flags(super().get_queryset(request))
 
     @admin.display(description="compte du fournisseur")
     def account_display(self, obj: EnrolmentRequest) -> str:
@@ -194,6 +217,8 @@ class EnrolmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 status_changes=obj.status_changes.select_related("by"),
                 emails=obj.emails.order_by("created_at", "id"),
                 **admin_amendments.amendment_context(request, obj),
+                flags=obj.flags.select_related("verified_by"),
+                can_verify_flags=request.user.has_perm(VERIFY_FLAG_PERMISSION),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

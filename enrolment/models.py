@@ -198,6 +198,8 @@ class EnrolmentRequest(models.Model):
             models.Index(Upper("referencing_number"), name="enrolment_refnum_upper"),
             models.Index(Upper("representative_email"), name="enrolment_rep_email_upper"),
             models.Index(Upper("depositor_email"), name="enrolment_dep_email_upper"),
+            # The consistency flags (R-OPS-3) look for the same representative across vendors.
+            models.Index(fields=["representative_phone"], name="enrolment_rep_phone"),
         ]
         permissions = [
             ("validate_enrolmentrequest", "Peut valider une demande d'enrôlement"),
@@ -280,6 +282,8 @@ class EnrolmentDocument(models.Model):
         verbose_name_plural = "pièces justificatives"
         ordering = ["enrolment", "kind"]
         constraints = [models.UniqueConstraint(fields=["enrolment", "kind"], name="document_one_per_kind")]
+        # The same file in another vendor's request (R-OPS-3).
+        indexes = [models.Index(fields=["sha256"], name="document_sha256")]
         permissions = [("download_enrolmentdocument", "Peut ouvrir les pièces justificatives")]
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.services import issue_credentials
+from audit import services as audit
 from enrolment import drafts
 from enrolment.field_groups import Applicant, Bank, Company
 from enrolment.models import (
@@ -28,6 +29,7 @@ from enrolment.models import (
     format_enr,
     is_distributor,
 )
+from enrolment.signals import request_stored
 from notifications.services import queue_email
 from segurnum import encryption
 from segurnum.storage import private_storage, storage_errors
@@ -131,6 +133,7 @@ def submit_enrolment(*, submission: EnrolmentSubmission) -> EnrolmentRequest:
             StatusChange.objects.create(enrolment=enrolment, from_status="", to_status=enrolment.status)
             record_original(enrolment)
             _queue_acknowledgement(enrolment)
+            request_stored.send(sender=EnrolmentRequest, enrolment=enrolment)  # R-OPS-3
     except IntegrityError as error:
         _remove_files(written)
         existing = EnrolmentRequest.objects.filter(submission_key=submission.submission_key).first()
@@ -306,6 +309,7 @@ def _change_status(enrolment_id: int, *, to: str, by, comment: str = "") -> Enro
             f"elle ne peut pas passer au statut « {Status(to).label.lower()} »."
         )
     StatusChange.objects.create(enrolment=enrolment, from_status=enrolment.status, to_status=to, by=by, comment=comment)
+    audit.record_decision(obj=enrolment, by=by, from_status=enrolment.status, to_status=to, comment=comment)
     enrolment.status = to
     if to in (Status.VALIDATED, Status.REJECTED):
         enrolment.decided_at = timezone.now()

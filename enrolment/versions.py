@@ -25,6 +25,7 @@ from enrolment.amendments import BLOCKS_BY_SLUG, CORRECTABLE, Amendment, item_la
 from enrolment.models import CorrectionRound, EnrolmentDocument, EnrolmentRequest, EnrolmentVersion
 from enrolment.selectors import pending_modification
 from enrolment.services import DecisionRefused, _change_status, _remove_files
+from enrolment.signals import request_stored
 from notifications.services import queue_email
 
 logger = logging.getLogger(__name__)
@@ -232,6 +233,7 @@ def resubmit_corrections(*, token: str, amendment: Amendment) -> EnrolmentReques
             round_.values, round_.previous_values, round_.documents = values, previous, documents
             round_.answered_at = timezone.now()
             round_.save()
+            request_stored.send(sender=EnrolmentRequest, enrolment=enrolment)  # R-OPS-3
             queue_email(
                 key=f"enrolment:{enrolment.pk}:correction:{round_.number}:received",
                 kind="enrolment_correction_received",
@@ -392,6 +394,7 @@ def validate_modification(*, version: EnrolmentVersion, by, comment: str = "") -
                 old_account.save(update_fields=["is_active"])
                 # The vendor's funding requests follow its enrolment to the new account.
                 enrolment.funding_requests.update(account=enrolment.account)
+        request_stored.send(sender=EnrolmentRequest, enrolment=enrolment)  # R-OPS-3
     logger.info("Modification %s validée par %s", version.number, by)
     return version
 

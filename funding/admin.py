@@ -2,8 +2,6 @@
 report, lines, pieces (opened through the recorded access), versions and history; decisions are
 buttons that call the services. Agents also keep the filing windows (« guichets »)."""
 
-import re
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -13,9 +11,14 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from enrolment.models import AccessRecord
+from exports.admin import ExportMixin
+from flags.admin import VERIFY_PERMISSION as VERIFY_FLAG_PERMISSION
+from flags.admin import FundingFlagFilter, with_flags
+from flags.admin import badges as flag_badges
 from funding import services
 from funding.models import FundingDocument, FundingRequest, FundingWindow
 from funding.reports import Report
+from funding.selectors import exact_condition
 from notifications.models import OutboundEmail
 from segurnum.admin import ReadOnlyAdminMixin
 from segurnum.middleware import no_store
@@ -23,8 +26,6 @@ from segurnum.middleware import no_store
 DECIDE_PERMISSION = "funding.decide_fundingrequest"
 DOWNLOAD_PERMISSION = "funding.download_fundingdocument"
 LINES_PER_PAGE = 50
-FIN_RE = re.compile(r"^FIN0*(\d+)$", re.IGNORECASE)
-ENR_RE = re.compile(r"^ENR\d+M\d+$", re.IGNORECASE)
 Status = FundingRequest.Status
 
 
@@ -42,24 +43,9 @@ class FundingWindowAdmin(admin.ModelAdmin):
     )
 
 
-def exact_condition(query: str):
-    """FIN, ENR, SIRET or a beneficiary's identifier (RPPS, FINESS, SIRET of a line), exactly."""
-    from django.db.models import Q
-
-    compact = "".join((query or "").split()).upper()
-    if match := FIN_RE.match(compact):
-        return Q(number=services.format_fin(int(match[1])))
-    if ENR_RE.match(compact):
-        return Q(enrolment__number=compact)
-    if re.fullmatch(r"\d{14}", compact):
-        return Q(siret=compact) | Q(lines__identifier=compact)
-    if re.fullmatch(r"[0-9AB]{9,11}", compact):
-        return Q(lines__identifier=compact)
-    return None
-
-
 @admin.register(FundingRequest)
-class FundingRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class FundingRequestAdmin(ExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    export_datasets = ("demandes-financement", "beneficiaires")  # R-OPS-1
     list_display = (
         "number",
         "status",
@@ -69,9 +55,10 @@ class FundingRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "amount_ttc",
         "window",
         "submitted_at",
+        "flags_display",
     )
     list_select_related = ("enrolment", "window")
-    list_filter = ("status", "window")
+    list_filter = ("status", "window", FundingFlagFilter)
     search_fields = ("=number", "=siret", "enrolment__denomination")
     search_help_text = (
         "Numéro FIN, numéro ENR, SIRET du fournisseur, identifiant d'un bénéficiaire (RPPS, FINESS, SIRET) "
@@ -91,6 +78,13 @@ class FundingRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="dénomination", ordering="enrolment__denomination")
     def denomination(self, obj: FundingRequest) -> str:
         return obj.enrolment.denomination
+
+    @admin.display(description="signalements")
+    def flags_display(self, obj: FundingRequest) -> str:
+        return flag_badges(obj)  # R-OPS-3, computed when the request was filed
+
+    def get_queryset(self, request):
+        return with_flags(super().get_queryset(request))
 
     @admin.display(description="enrôlement")
     def enrolment_display(self, obj: FundingRequest) -> str:
@@ -132,6 +126,8 @@ class FundingRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 status_changes=obj.status_changes.select_related("by"),
                 emails=OutboundEmail.objects.filter(key__startswith=f"funding:{obj.pk}:").order_by("created_at", "id"),
                 can_decide=request.user.has_perm(DECIDE_PERMISSION),
+                flags=obj.flags.select_related("verified_by"),
+                can_verify_flags=request.user.has_perm(VERIFY_FLAG_PERMISSION),
                 next_statuses=services.NEXT_STATUSES[obj.status],
             )
         return super().render_change_form(request, context, add, change, form_url, obj)

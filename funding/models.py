@@ -293,3 +293,8 @@ class FundingCheck(models.Model):
     @property
     def folder(self) -> str:
         return f"funding-checks/{self.id}"
+
+
+def format_fin(sequence: int) -> str:
+    """FIN + the sequence on at least four digits (FIN0001, …, FIN12345): the ENR pattern."""
+    return f"FIN{sequence:04d}"

@@ -2,16 +2,17 @@
 a vendor sees, which beneficiaries are already financed. Views, services, the admin and the
 check task call these; nobody spells the filters twice."""
 
+import re
 from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from enrolment.models import EnrolmentRequest
 from funding import engine
 from funding.engine import VendorContext
-from funding.models import FundingCheck, FundingLine, FundingRequest, FundingWindow
+from funding.models import FundingCheck, FundingLine, FundingRequest, FundingWindow, format_fin
 
 Status = FundingRequest.Status
 FINANCED = (Status.VALIDATED, Status.PAID)
@@ -102,3 +103,21 @@ def check_for(check_id, *, user=None, session_checks: Iterable[str] = ()) -> Fun
     if check.account_id is not None:
         return check if user is not None and check.account_id == getattr(user, "pk", None) else None
     return check if str(check.pk) in set(session_checks) else None
+
+
+FIN_RE = re.compile(r"^FIN0*(\d+)$", re.IGNORECASE)
+ENR_RE = re.compile(r"^ENR\d+M\d+$", re.IGNORECASE)
+
+
+def exact_condition(query: str):
+    """FIN, ENR, SIRET or a beneficiary's identifier (RPPS, FINESS, SIRET of a line), exactly."""
+    compact = "".join((query or "").split()).upper()
+    if match := FIN_RE.match(compact):
+        return Q(number=format_fin(int(match[1])))
+    if ENR_RE.match(compact):
+        return Q(enrolment__number=compact)
+    if re.fullmatch(r"\d{14}", compact):
+        return Q(siret=compact) | Q(lines__identifier=compact)
+    if re.fullmatch(r"[0-9AB]{9,11}", compact):
+        return Q(lines__identifier=compact)
+    return None

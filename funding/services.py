@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit import services as audit
 from enrolment.models import EnrolmentCounter
 from enrolment.uploads import CheckedUpload, safe_display_name
 from funding import selectors
@@ -31,7 +32,9 @@ from funding.models import (
     FundingRequest,
     FundingStatusChange,
     FundingVersion,
+    format_fin,
 )
+from funding.signals import funding_request_stored
 from notifications.services import queue_email
 from segurnum.storage import private_storage, storage_errors
 
@@ -60,11 +63,6 @@ class FundingRefused(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-def format_fin(sequence: int) -> str:
-    """FIN + the sequence on at least four digits (FIN0001, …, FIN12345): the ENR pattern."""
-    return f"FIN{sequence:04d}"
 
 
 def _next_fin_sequence() -> int:
@@ -564,6 +562,7 @@ def file_funding_request(*, check: FundingCheck, account) -> FundingRequest:
             change = _record(request, to=status, version=version)
             request.save()
             _mail(request, change, "funding_acknowledgement", version=version)
+            funding_request_stored.send(sender=FundingRequest, funding_request=request)  # R-OPS-3
     except (IntegrityError, FundingRefused) as error:
         # The same « Terminer » handled by another request first (a double click): its request.
         existing = FundingRequest.objects.filter(submission_key=check.pk).first()
@@ -593,6 +592,7 @@ def send_new_version(*, check: FundingCheck, account) -> FundingRequest:
         change = _record(request, to=status, comment=f"Version {number} envoyée par le fournisseur.", version=version)
         request.save()
         _mail(request, change, "funding_status", version=version)
+        funding_request_stored.send(sender=FundingRequest, funding_request=request)  # R-OPS-3
     return request
 
 
@@ -648,6 +648,7 @@ def _decide(request: FundingRequest, *, to: str, by, comment: str = "") -> tuple
             f"La demande {request.number} est « {request.get_status_display()} » : elle ne peut pas passer au "
             f"statut « {Status(to).label} »."
         )
+    audit.record_decision(obj=request, by=by, from_status=request.status, to_status=to, comment=comment)
     change = _record(request, to=to, by=by, comment=comment, version=request.current_version)
     if to in (Status.VALIDATED, Status.PAID, Status.REJECTED):
         request.decided_at = timezone.now()
@@ -719,4 +720,6 @@ def reject_request(*, request: FundingRequest, by, reason: str) -> FundingReques
         request, change = _decide(request, to=Status.REJECTED, by=by, comment=reason)
         request.save(update_fields=["status", "decided_at"])
         _mail(request, change, "funding_status", reason=reason)
+        # Its beneficiaries no longer count against the other requests (R-OPS-3).
+        funding_request_stored.send(sender=FundingRequest, funding_request=request)
     return request

@@ -7,9 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from enrolment.audit_mirror import mirror_access_records
 from enrolment.models import AccessRecord
-from funding.admin import exact_condition
 from funding.models import FundingRequest
+from funding.selectors import exact_condition
 from segurnum.middleware import no_store
 
 LOOKUP_PERMISSION = "funding.lookup_fundingrequest"
@@ -36,7 +37,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 .order_by("-submitted_at")
             )
             context["found"] = found
-            AccessRecord.objects.bulk_create(
+            records = AccessRecord.objects.bulk_create(
                 AccessRecord(
                     user=request.user,
                     action=AccessRecord.Action.SUPPORT_FUNDING_LOOKUP,
@@ -45,6 +46,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 )
                 for funding in found
             )
+            mirror_access_records(records)  # R-OPS-4
     return TemplateResponse(request, "funding/support_lookup.html", context)
 
 

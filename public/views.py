@@ -71,7 +71,10 @@ def contact_done(request):
 
 
 def legal(request):
-    return render(request, "public/legal.html")
+    # The durations come from the settings the purges read (R-OPS-5): the page cannot drift.
+    from operations.retention import durations
+
+    return render(request, "public/legal.html", {"retention_durations": durations()})
 
 
 def accessibility(request):

@@ -69,8 +69,12 @@ INSTALLED_APPS = [
     "portal",
     "funding",
     "tracking",
+    "audit",
+    "flags",
+    "exports",
     "axes",
     # Project-wide checks (antivirus).
+    "operations",
     "segurnum",
 ]
 
@@ -288,10 +292,18 @@ CELERY_BEAT_SCHEDULE = {
     # R-AFT-1: the day-7 reminder of a request « A compléter » (an interval, so the embedded
     # default's after-response housekeeping runs it too).
     "remind-corrections": {"task": "enrolment.tasks.remind_corrections", "schedule": 3600.0},
+    # R-OPS-5: identity documents and RIBs deleted a while after the decision, every day.
+    "purge-decided-documents": {"task": "operations.tasks.purge_decided_documents", "schedule": 86400.0},
+    # R-OPS-3: consistency flags whose computation a broker that was down left pending.
+    "requeue-flag-refreshes": {"task": "flags.tasks.requeue_flag_refreshes", "schedule": 120.0},
 }
 # R-AFT-1: a request « A compléter »: the vendor's link is valid 15 days, reminded at day 7.
 CORRECTION_LINK_DAYS = int(env("SEGURNUM_CORRECTION_LINK_DAYS", "15"))
 CORRECTION_REMINDER_DAYS = int(env("SEGURNUM_CORRECTION_REMINDER_DAYS", "7"))
+# Retention (R-OPS-5): identity documents and RIBs are deleted this many days after the request's
+# decision (validated or rejected); the « Données personnelles » page states it.
+IDENTITY_DOCUMENT_RETENTION_DAYS = int(env("SEGURNUM_IDENTITY_DOCUMENT_RETENTION_DAYS", "180"))
+RIB_RETENTION_DAYS = int(env("SEGURNUM_RIB_RETENTION_DAYS", "180"))
 # How long the back office's consultation log is kept (SECURITY P3: 6 to 12 months).
 ACCESS_LOG_RETENTION_DAYS = int(env("SEGURNUM_ACCESS_LOG_RETENTION_DAYS", "365"))
 CELERY_TIMEZONE = TIME_ZONE

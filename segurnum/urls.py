@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 
 from enrolment import views as enrolment_views
 from funding.support import lookup_view as funding_lookup_view
+from operations.dashboard import dashboard_view
 from support.views import lookup_view
 
 admin.site.site_header = "Portail Ségur Numérique — back office ASP"
@@ -23,6 +24,7 @@ urlpatterns = [
     path("captcha/", include("captcha.urls")),
     path("admin/recherche-demande/", lookup_view, name="support_lookup"),
     path("admin/recherche-financement/", funding_lookup_view, name="funding_lookup"),
+    path("admin/tableau-de-bord/", dashboard_view, name="admin_dashboard"),
     path("sante/", include("segurnum.health")),
     path("admin/", admin.site.urls),
     # Static files in development (`make run`: runserver --nostatic) go through the middleware and

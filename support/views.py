@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from enrolment.audit_mirror import mirror_access_records
 from enrolment.models import AccessRecord
 from segurnum.middleware import no_store
 from support.lookup import find_requests
@@ -24,7 +25,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         if result.requests is not None:
             found = list(result.requests)
             context["found"] = found
-            AccessRecord.objects.bulk_create(
+            records = AccessRecord.objects.bulk_create(
                 AccessRecord(
                     user=request.user,
                     action=AccessRecord.Action.SUPPORT_LOOKUP,
@@ -33,6 +34,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 )
                 for enrolment in found
             )
+            mirror_access_records(records)  # R-OPS-4
     return TemplateResponse(request, "support/lookup.html", context)
 
 

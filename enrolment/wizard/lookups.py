@@ -12,6 +12,7 @@ from enrolment.models import ALREADY_ENROLLED_NUMBER, ALREADY_ENROLLED_SIRET
 from enrolment.registries import referencing as referencing_registry
 from enrolment.registries.companies import RegistryUnavailable, get_company_registry
 from enrolment.services import active_request_exists
+from enrolment.signals import company_looked_up
 from enrolment.wizard.draft import Draft
 from enrolment.wizard.steps import Step
 from segurnum import ratelimit
@@ -63,6 +64,8 @@ def find_company(draft: Draft, data: QueryDict) -> None:
         draft.add_flash(Step.APPLICANT, "siret", UNKNOWN_SIRET)
         return
     draft.lookups["company"] = asdict(company)
+    # Kept to compare with the address finally given (R-OPS-3).
+    company_looked_up.send(sender=find_company, company=company)
 
 
 # Rate limits per client address (segurnum.ratelimit, SECURITY A12).

@@ -1,0 +1,122 @@
+"""How long personal data is kept, and the purge of what has outlived it (R-OPS-5).
+
+- identity documents (CNI, passeport ou titre de séjour of the representative and of the
+  depositor) and RIBs: IDENTITY_DOCUMENT_RETENTION_DAYS / RIB_RETENTION_DAYS after the request's
+  decision, purged every day (``operations.tasks.purge_decided_documents``);
+- abandoned wizards: their draft files after DRAFT_MAX_AGE_HOURS (``enrolment.drafts``) and their
+  sessions once expired (``accounts.services.purge_expired_sessions``), every hour;
+- the consultation log after ACCESS_LOG_RETENTION_DAYS (``enrolment.tasks``).
+
+All run from CELERY_BEAT_SCHEDULE, and in the embedded default from the web process
+(``segurnum.housekeeping``). ``durations()`` gives the « Données personnelles » page its text,
+read from the same settings so that the page cannot drift from what the purges do.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audit import services as audit
+from enrolment.models import EnrolmentDocument, EnrolmentRequest
+from segurnum.storage import storage_errors
+
+logger = logging.getLogger(__name__)
+
+Kind = EnrolmentDocument.Kind
+IDENTITY_KINDS = (Kind.REPRESENTATIVE_ID, Kind.DEPOSITOR_ID)
+RIB_KINDS = (Kind.RIB,)
+
+
+@dataclass(frozen=True)
+class Duration:
+    what: str
+    how_long: str
+
+
+def _days(count: int) -> str:
+    return f"{count} jour" if count == 1 else f"{count} jours"
+
+
+def _hours(count: int) -> str:
+    return f"{count} heure" if count == 1 else f"{count} heures"
+
+
+def durations() -> list[Duration]:
+    """Each kind of data the purges remove, and after how long, in the settings' current values."""
+    return [
+        Duration(
+            "Pièces d'identité (CNI, passeport ou titre de séjour) du représentant et du demandeur",
+            f"{_days(settings.IDENTITY_DOCUMENT_RETENTION_DAYS)} après la décision sur la demande d'enrôlement",
+        ),
+        Duration("RIB", f"{_days(settings.RIB_RETENTION_DAYS)} après la décision sur la demande d'enrôlement"),
+        Duration(
+            "Pièces déposées dans une demande d'enrôlement non terminée",
+            f"{_hours(settings.DRAFT_MAX_AGE_HOURS)} après le dernier dépôt",
+        ),
+        Duration(
+            "Données saisies dans une demande d'enrôlement non terminée, et session de connexion",
+            f"{_hours(settings.SESSION_COOKIE_AGE // 3600)} au plus (effacées à l'expiration de la session)",
+        ),
+        Duration(
+            "Journal des consultations du back-office",
+            _days(settings.ACCESS_LOG_RETENTION_DAYS),
+        ),
+    ]
+
+
+def purge_decided_documents(now=None) -> int:
+    """Delete the identity documents and RIBs of requests decided longer ago than their retention.
+
+    Per request, the rows go and the purge is appended to the audit trail in one transaction; the
+    encrypted files are deleted once it commits. Returns the number of documents deleted.
+    """
+    now = now or timezone.now()
+    rules = [
+        (IDENTITY_KINDS, settings.IDENTITY_DOCUMENT_RETENTION_DAYS),
+        (RIB_KINDS, settings.RIB_RETENTION_DAYS),
+    ]
+    due: dict[int, list[int]] = {}
+    for kinds, days in rules:
+        documents = EnrolmentDocument.objects.filter(
+            kind__in=kinds,
+            enrolment__decided_at__isnull=False,
+            enrolment__decided_at__lt=now - timedelta(days=days),
+        ).values_list("enrolment_id", "pk")
+        for enrolment_id, pk in documents.iterator():
+            due.setdefault(enrolment_id, []).append(pk)
+    removed = 0
+    for enrolment_id, pks in due.items():
+        removed += _purge(enrolment_id, pks)
+    if removed:
+        logger.info("%s pièce(s) d'identité ou RIB supprimée(s) (durée de conservation échue)", removed)
+    return removed
+
+
+def _purge(enrolment_id: int, pks: list[int]) -> int:
+    with transaction.atomic():
+        enrolment = EnrolmentRequest.objects.get(pk=enrolment_id)
+        documents = list(EnrolmentDocument.objects.select_for_update().filter(pk__in=pks).order_by("kind"))
+        if not documents:
+            return 0
+        files = [document.file.name for document in documents]
+        audit.record_purge(
+            obj=enrolment,
+            what=[document.get_kind_display() for document in documents],
+            reason=f"décision du {timezone.localtime(enrolment.decided_at):%d/%m/%Y}, durée de conservation échue",
+        )
+        EnrolmentDocument.objects.filter(pk__in=[document.pk for document in documents]).delete()
+        storage = documents[0].file.storage
+        transaction.on_commit(lambda: _delete_files(storage, files))
+    return len(documents)
+
+
+def _delete_files(storage, names: list[str]) -> None:
+    for name in names:
+        try:
+            storage.delete(name)
+        except storage_errors(storage):
+            logger.warning("Fichier %s non supprimé : la purge suivante ne le retrouvera pas", name, exc_info=True)

@@ -1,0 +1,142 @@
+"""Retention (R-OPS-5): identity documents and RIBs are purged a configurable time after the
+decision; abandoned drafts and sessions are purged; all run on the schedule, in the embedded
+default too; « Données personnelles » states each duration from the settings. Frozen time."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.urls import reverse
+from freezegun import freeze_time
+
+from audit import chain
+from audit.models import AuditEntry
+from enrolment.models import EnrolmentDocument, EnrolmentRequest
+from segurnum import housekeeping, retention
+from tests.factories import EnrolmentDocumentFactory, EnrolmentRequestFactory
+from tests.segurnum.test_housekeeping import abandoned_wizard
+
+pytestmark = pytest.mark.django_db
+
+# After the machine's clock: the files written now (drafts) are older than any frozen instant.
+DECIDED = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
+Kind = EnrolmentDocument.Kind
+
+
+def decided_request_with_documents(decided_at=DECIDED, status=EnrolmentRequest.Status.VALIDATED):
+    enrolment = EnrolmentRequestFactory(status=status, decided_at=decided_at)
+    for kind, name in [
+        (Kind.REFERENCING_CERTIFICATE, "certificat.pdf"),
+        (Kind.KBIS, "kbis.pdf"),
+        (Kind.REPRESENTATIVE_ID, "cni.pdf"),
+        (Kind.DEPOSITOR_ID, "passeport.pdf"),
+        (Kind.RIB, "rib.pdf"),
+    ]:
+        EnrolmentDocumentFactory(enrolment=enrolment, kind=kind, original_name=name)
+    return enrolment
+
+
+def kinds_of(enrolment) -> set[str]:
+    return set(enrolment.documents.values_list("kind", flat=True))
+
+
+def stored_files(root) -> set[str]:
+    folder = root / "documents"
+    return {path.name for path in folder.rglob("*") if path.is_file()} if folder.exists() else set()
+
+
+def test_identity_documents_and_ribs_go_after_the_retention_and_not_before(
+    settings, _isolated_storage, django_capture_on_commit_callbacks
+):
+    settings.IDENTITY_DOCUMENT_RETENTION_DAYS = 180
+    settings.RIB_RETENTION_DAYS = 180
+    enrolment = decided_request_with_documents()
+    files_before = stored_files(_isolated_storage)
+    assert len(files_before) == 5
+
+    with freeze_time(DECIDED + timedelta(days=179, hours=23)):
+        assert retention.purge_decided_documents() == 0
+    assert len(kinds_of(enrolment)) == 5
+
+    with freeze_time(DECIDED + timedelta(days=180, minutes=1)), django_capture_on_commit_callbacks(execute=True):
+        assert retention.purge_decided_documents() == 3
+    assert kinds_of(enrolment) == {Kind.REFERENCING_CERTIFICATE, Kind.KBIS}
+    assert len(stored_files(_isolated_storage)) == 2
+
+    (entry,) = AuditEntry.objects.filter(action="purge")
+    assert entry.object_label == enrolment.number and entry.actor_label == "système"
+    assert entry.details == {
+        "removed": [
+            "CNI, passeport ou titre de séjour du demandeur",
+            "CNI, passeport ou titre de séjour du représentant",
+            "RIB",
+        ],
+        "reason": "décision du 02/03/2027, durée de conservation échue",
+    }
+    assert chain.verify().intact
+
+
+def test_each_duration_is_its_own_setting(settings):
+    settings.IDENTITY_DOCUMENT_RETENTION_DAYS = 365
+    settings.RIB_RETENTION_DAYS = 30
+    enrolment = decided_request_with_documents(status=EnrolmentRequest.Status.REJECTED)
+    with freeze_time(DECIDED + timedelta(days=31)):
+        assert retention.purge_decided_documents() == 1
+    assert Kind.RIB not in kinds_of(enrolment) and Kind.REPRESENTATIVE_ID in kinds_of(enrolment)
+    with freeze_time(DECIDED + timedelta(days=366)):
+        assert retention.purge_decided_documents() == 2
+    assert kinds_of(enrolment) == {Kind.REFERENCING_CERTIFICATE, Kind.KBIS}
+
+
+def test_a_request_not_yet_decided_keeps_its_documents():
+    enrolment = decided_request_with_documents(decided_at=None, status=EnrolmentRequest.Status.IN_REVIEW)
+    with freeze_time(DECIDED + timedelta(days=3650)):
+        assert retention.purge_decided_documents() == 0
+    assert len(kinds_of(enrolment)) == 5
+
+
+def test_the_schedule_runs_every_purge_in_the_embedded_default(
+    client, settings, _isolated_storage, django_capture_on_commit_callbacks
+):
+    """`make run` has no beat: the web process runs the schedule, here with time moved on."""
+    tasks = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert tasks["operations.tasks.purge_decided_documents"] <= 86400
+    cache.clear()
+    with freeze_time(DECIDED):
+        enrolment = decided_request_with_documents()
+        abandoned_wizard(client)
+    assert Session.objects.count() == 1
+    assert any((_isolated_storage / "drafts").iterdir())
+    settings.HOUSEKEEPING_IN_WEB = True
+
+    with freeze_time(DECIDED + timedelta(days=181)), django_capture_on_commit_callbacks(execute=True):
+        ran = housekeeping.run_if_due()
+
+    assert {"purge-decided-documents", "purge-stale-drafts", "clear-expired-sessions"} <= set(ran)
+    assert kinds_of(enrolment) == {Kind.REFERENCING_CERTIFICATE, Kind.KBIS}
+    assert len(stored_files(_isolated_storage)) == 2
+    assert not Session.objects.exists()
+    assert not any((_isolated_storage / "drafts").iterdir())
+
+
+def test_the_personal_data_page_states_each_duration_from_the_settings(client, settings):
+    settings.IDENTITY_DOCUMENT_RETENTION_DAYS = 90
+    settings.RIB_RETENTION_DAYS = 45
+    settings.DRAFT_MAX_AGE_HOURS = 24
+    settings.ACCESS_LOG_RETENTION_DAYS = 365
+    html = client.get(reverse("public:legal")).content.decode()
+    assert "<caption>Durées de conservation</caption>" in html
+    assert (
+        '<th scope="row">Pièces d&#x27;identité (CNI, passeport ou titre de séjour) du représentant et du '
+        "demandeur</th><td>90 jours après la décision sur la demande d&#x27;enrôlement</td>"
+    ) in html
+    assert '<th scope="row">RIB</th><td>45 jours après la décision' in html
+    assert "<td>24 heures après le dernier dépôt</td>" in html
+    assert "<td>12 heures au plus (effacées à l&#x27;expiration de la session)</td>" in html
+    assert '<th scope="row">Journal des consultations du back-office</th><td>365 jours</td>' in html
+
+    settings.RIB_RETENTION_DAYS = 1
+    assert (
+        '<th scope="row">RIB</th><td>1 jour après la décision' in client.get(reverse("public:legal")).content.decode()
+    )

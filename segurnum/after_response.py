@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 from django.core.signals import request_finished
 
+from segurnum import housekeeping
+
 logger = logging.getLogger(__name__)
 
 _state = threading.local()
@@ -36,8 +38,6 @@ def run_deferred(**signal_kwargs: object) -> None:
             function(*args, **kwargs)
         except Exception:
             logger.exception("Tâche différée en échec : %s", getattr(function, "__qualname__", function))
-    from segurnum import housekeeping  # it runs jobs through this module: imported once both are loaded
-
     housekeeping.run_if_due()
 
 

@@ -8,6 +8,10 @@ import uuid
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.utils.datastructures import MultiValueDict
+
+from enrolment import drafts
 from enrolment.wizard.steps import Step
 
 
@@ -89,3 +93,25 @@ class Draft:
 
     def all_files(self) -> list[dict[str, Any]]:
         return [meta for kept in self.files.values() for meta in kept.values()]
+
+
+def keep_uploads(
+    draft: Draft, step: str, fields_of_step: dict, files: MultiValueDict, *, address: str
+) -> dict[str, str]:
+    """Judge every file of a POST and keep the good ones at once, each replacing the one kept
+    before for its field (R-WIZ-9, R-WIZ-10). Returns the refusals, by field."""
+    kept, refused = draft.files_of(step), {}
+    for name, form_field in fields_of_step.items():
+        uploaded = files.get(f"{step}-{name}")
+        if not hasattr(form_field, "kind") or uploaded is None:
+            continue
+        try:
+            meta = drafts.save_draft_file(
+                draft.key, uploaded, client_ip=address, kept=draft.all_files(), replacing=kept.get(name)
+            )
+        except ValidationError as error:
+            refused[name] = error.messages[0]
+            continue
+        drafts.delete_draft_file(kept.get(name))
+        kept[name] = meta
+    return refused

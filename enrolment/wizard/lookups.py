@@ -6,7 +6,9 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.http import QueryDict
+from formtools.wizard.storage.base import BaseStorage
 
+from enrolment.field_groups import COMPANY_TYPED_FIELDS
 from enrolment.forms import SiretLookupForm
 from enrolment.models import ALREADY_ENROLLED_NUMBER, ALREADY_ENROLLED_SIRET
 from enrolment.registries import referencing as referencing_registry
@@ -40,6 +42,28 @@ def find_software(draft: Draft, number: str) -> bool:
         return False
     draft.lookups["referencing"] = asdict(info)
     return True
+
+
+def forget_software(draft: Draft, storage: BaseStorage) -> None:
+    """« Réinitialiser » the number: the look-up and what was typed on the step go."""
+    draft.forget("referencing")
+    storage.set_step_data(Step.REFERENCING, {})
+    draft.set_bound(Step.REFERENCING, False)
+
+
+def search_company(draft: Draft, storage: BaseStorage, data: QueryDict) -> None:
+    """« Rechercher » the SIRET: the step keeps only the SIRET typed until the look-up answers."""
+    storage.set_step_data(Step.APPLICANT, {f"{Step.APPLICANT}-siret": [data.get(f"{Step.APPLICANT}-siret", "")]})
+    find_company(draft, data)
+
+
+def forget_company(draft: Draft, storage: BaseStorage) -> None:
+    """Another SIRET: the company block goes, what was typed about the applicant stays."""
+    draft.forget("company")
+    data = storage.get_step_data(Step.APPLICANT) or {}
+    dropped = {f"{Step.APPLICANT}-{name}" for name in ("siret", *COMPANY_TYPED_FIELDS)}
+    storage.set_step_data(Step.APPLICANT, {key: data.getlist(key) for key in data if key not in dropped})
+    draft.set_bound(Step.APPLICANT, False)
 
 
 def find_company(draft: Draft, data: QueryDict) -> None:

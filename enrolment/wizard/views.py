@@ -12,7 +12,6 @@ from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
@@ -21,7 +20,6 @@ from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
 from formtools.wizard.views import NamedUrlSessionWizardView
 
-from enrolment import drafts
 from enrolment.field_groups import COMPANY_TYPED_FIELDS
 from enrolment.forms import (
     ApplicantForm,
@@ -34,7 +32,7 @@ from enrolment.forms import (
 from enrolment.models import EnrolmentRequest
 from enrolment.services import EnrolmentRefused, submission_lock, submit_enrolment
 from enrolment.wizard import lookups
-from enrolment.wizard.draft import Draft
+from enrolment.wizard.draft import Draft, keep_uploads
 from enrolment.wizard.recap import build_recap, build_submission, recap_digest
 from enrolment.wizard.steps import TITLES, Step
 from segurnum import ratelimit
@@ -303,24 +301,9 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
 
     def keep_uploads(self, step: str) -> None:
         """Judge every file of this POST and keep the good ones at once (R-WIZ-9, R-WIZ-10)."""
-        kept = self.draft.files_of(step)
-        for name, field in self.get_form_list()[step].base_fields.items():
-            uploaded = self.request.FILES.get(f"{step}-{name}")
-            if not hasattr(field, "kind") or uploaded is None:
-                continue
-            try:
-                meta = drafts.save_draft_file(
-                    self.draft.key,
-                    uploaded,
-                    client_ip=client_ip(self.request),
-                    kept=self.draft.all_files(),
-                    replacing=kept.get(name),
-                )
-            except ValidationError as error:
-                self.upload_errors[name] = error.messages[0]
-                continue
-            drafts.delete_draft_file(kept.get(name))
-            kept[name] = meta
+        fields_of_step = self.get_form_list()[step].base_fields
+        address = client_ip(self.request)
+        self.upload_errors = keep_uploads(self.draft, step, fields_of_step, self.request.FILES, address=address)
         self.save_draft()
 
     # --- « Rechercher » and friends (enrolment.wizard.lookups) -----------------------------------
@@ -345,22 +328,13 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         self.flash(Step.REFERENCING, "referencing_number", lookups.NUMBER_MISSING)
 
     def reset_referencing(self) -> None:
-        self.draft.forget("referencing")
-        self.storage.set_step_data(Step.REFERENCING, {})
-        self.draft.set_bound(Step.REFERENCING, False)
+        lookups.forget_software(self.draft, self.storage)
 
     def search_siret(self) -> None:
-        siret = self.request.POST.get(f"{Step.APPLICANT}-siret", "")
-        self.storage.set_step_data(Step.APPLICANT, {f"{Step.APPLICANT}-siret": [siret]})
-        lookups.find_company(self.draft, self.request.POST)
+        lookups.search_company(self.draft, self.storage, self.request.POST)
 
     def reset_siret(self) -> None:
-        """Another SIRET: the company block goes, what was typed about the applicant stays."""
-        self.draft.forget("company")
-        data = self.storage.get_step_data(Step.APPLICANT) or {}
-        dropped = {f"{Step.APPLICANT}-{name}" for name in ("siret", *COMPANY_TYPED_FIELDS)}
-        self.storage.set_step_data(Step.APPLICANT, {key: data.getlist(key) for key in data if key not in dropped})
-        self.draft.set_bound(Step.APPLICANT, False)
+        lookups.forget_company(self.draft, self.storage)
 
     def new_captcha(self) -> None:
         step = self.steps.current

@@ -28,7 +28,7 @@ from funding import format as funding_format
 from tests.browser.helpers import AXE, captcha, choose, field, guide_enrolment, open_page
 from tests.enrolment.wizard import load_registries
 from tests.factories import EnrolmentRequestFactory, NewsFactory, UserFactory, agent, support_user
-from tests.funding.factories import filed_request, open_window, validated_vendor
+from tests.funding.factories import EXAMPLE_SIRET, filed_request, open_window, validated_vendor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,6 +37,7 @@ PASSWORD = "Mot2passe!Solide"  # the factories'
 CONTACT = "/aide/contacter-assistance/"
 FORGOT_ID = "/connexion/identifiant-oublie/"
 SIMULATOR = "/simuler-fichier-json/"
+FILER = ("ENR0901M0", "39431067600017", "tndSAS0034")  # a second enrolled vendor, filing during the audit
 CONTACT_VALUES = {
     "Nom et prénom": "Marie Curie",
     "Adresse électronique": "marie@editeur.fr",
@@ -105,6 +106,7 @@ class Seed:
     funding_number: str
     funding_vendor: object  # enrolled, funding request filed
     locked: object  # a vendor whose recovery is locked (five wrong answers)
+    filer: object  # enrolled, about to file its funding request
 
 
 def seed() -> Seed:
@@ -122,10 +124,11 @@ def seed() -> Seed:
     pending = EnrolmentRequestFactory()
     open_window()
     # The published example names ENR0001M0, the number the wizard's walk gets.
-    example = funding_format.example_bytes().replace(b"ENR0001M0", b"ENR0900M0")
+    example = example_of("ENR0900M0")
     funding_enrolment = validated_vendor(username="demo.financement", number="ENR0900M0")
     funding = filed_request(funding_enrolment, json_content=example)
     locked = UserFactory(username="paul.bloque", recovery_locked_until=timezone.now() + timedelta(hours=1))
+    filer = validated_vendor(username="demo.depot", number=FILER[0], siret=FILER[1], referencing=FILER[2]).account
     return Seed(
         vendor,
         newcomer,
@@ -138,6 +141,7 @@ def seed() -> Seed:
         funding.number,
         funding_enrolment.account,
         locked,
+        filer,
     )
 
 
@@ -178,21 +182,44 @@ def throttled(reach: Reach, limit) -> Reach:
     return reach_throttled
 
 
-def example_report(url: str, button: str) -> Reach:
-    """A simulator's report on the published example (its vendor's number: the seeded one)."""
+def example_of(number: str, siret: str = EXAMPLE_SIRET, referencing: str = "tndSAS0033") -> bytes:
+    """The published example, as the seeded vendor ``number`` would send it."""
+    example = funding_format.example_bytes().replace(b"ENR0001M0", number.encode())
+    return example.replace(EXAMPLE_SIRET.encode(), siret.encode()).replace(b"tndSAS0033", referencing.encode())
+
+
+def example_report(url: str, button: str, example: bytes | None = None) -> Reach:
+    """A simulator's (or the filing's) report on the published example: the seeded vendor's."""
 
     def reach(page: Page, seed: Seed) -> None:
         page.goto(url)
-        example = funding_format.example_bytes().replace(b"ENR0001M0", b"ENR0900M0")
         for label, name, content, kind in (
-            ("Fichier json", "demande.json", example, "application/json"),
+            ("Fichier json", "demande.json", example or example_of("ENR0900M0"), "application/json"),
             ("Fichier zip des pièces", "pieces.zip", funding_format.example_zip_bytes(), "application/zip"),
         ):
             field(page, label).set_input_files({"name": name, "mimeType": kind, "buffer": content})
         page.get_by_role("button", name=button).click()
-        expect(page.get_by_text("Fichier conforme")).to_be_visible()
+        # The check page refreshes itself until the check is done.
+        expect(page.get_by_text("Fichier conforme", exact=False).first).to_be_visible(timeout=20_000)
+        expect(page.get_by_text("Fichier non conforme")).to_have_count(0)
 
     return reach
+
+
+def funding_recap(page: Page, seed: Seed, *, refused: bool = False, filed: bool = False) -> None:
+    """The filer's checked files → « Continuer vers le récapitulatif » (then « Terminer » without
+    the two statements, or with them)."""
+    example_report("/espace/demande-de-financement/deposer/", "Contrôler mes fichiers", example_of(*FILER))(page, seed)
+    page.get_by_role("link", name="Continuer vers le récapitulatif").click()
+    expect(page.get_by_role("heading", name="Récapitulatif de ma demande de financement")).to_be_visible()
+    if refused:
+        page.get_by_role("button", name="Terminer").click()
+        expect(page.locator("#error-summary")).to_be_visible()
+    if filed:
+        choose(page, "id_accept_penal_code")
+        choose(page, "id_accept_sincerity")
+        page.get_by_role("button", name="Terminer").click()
+        expect(page.get_by_role("status").filter(has_text="Demande de financement déposée.")).to_be_visible()
 
 
 def csrf_refused(page: Page, seed: Seed) -> None:
@@ -291,7 +318,7 @@ def admin_funding_detail(page: Page, seed: Seed) -> None:
 @dataclass(frozen=True)
 class State:
     name: str
-    who: str  # visiteur, fournisseur, financement (a funding request filed), agent, support
+    who: str  # visiteur, fournisseur, financement (request filed), dépôt (filing one), agent, support
     reach: Reach
     admin: bool = False  # Django's admin: no design-system script to wait for
 
@@ -386,6 +413,14 @@ STATES = [
     State("Besoin d'aide?", "fournisseur", go("/espace/aide/")),
     State("Plan du site (connecté)", "fournisseur", go("/plan-du-site/")),
     State("Suivi de ma demande de financement", "financement", go("/espace/demande-de-financement/")),
+    State(
+        "Contrôle de vos fichiers (dépôt)",
+        "dépôt",
+        example_report("/espace/demande-de-financement/deposer/", "Contrôler mes fichiers", example_of(*FILER)),
+    ),
+    State("Récapitulatif de ma demande de financement", "dépôt", funding_recap),
+    State("Récapitulatif — erreur", "dépôt", lambda p, s: funding_recap(p, s, refused=True)),
+    State("Demande de financement déposée", "dépôt", lambda p, s: funding_recap(p, s, filed=True)),
     State(
         "Simuler mon fichier json (espace) — rapport",
         "financement",
@@ -564,6 +599,7 @@ def run_audit(browser: Browser, base_url: str, width: int) -> dict[str, list[str
         "visiteur": None,
         "fournisseur": data.vendor,
         "financement": data.funding_vendor,
+        "dépôt": data.filer,
         "agent": data.agent,
         "support": data.support,
     }
@@ -608,5 +644,5 @@ def test_the_table_covers_each_kind_of_page():
     """The table stays a table of the whole portal: public, recovery, private space, back office."""
     names = [state.name for state in STATES]
     assert len(names) == len(set(names))
-    assert {state.who for state in STATES} == {"visiteur", "fournisseur", "financement", "agent", "support"}
+    assert {state.who for state in STATES} == {"visiteur", "fournisseur", "financement", "dépôt", "agent", "support"}
     assert sum(state.admin for state in STATES) >= 15

@@ -525,6 +525,10 @@ CELERY_BEAT_SCHEDULE["purge-decided-documents"] = {
     "task": "segurnum.tasks.purge_decided_documents",
     "schedule": 86400.0,
 }
+# Exports of the back office (R-OPS-1): an XLSX is written whole before it is sent, within the web
+# worker's timeout (GUNICORN_TIMEOUT); beyond this many rows the agent is asked for the CSV, which
+# streams row by row.
+EXPORT_XLSX_MAX_ROWS = int(env("SEGURNUM_EXPORT_XLSX_MAX_ROWS", "20000"))
 # Consistency flags whose computation a broker that was down left pending (R-OPS-3).
 CELERY_BEAT_SCHEDULE["requeue-flag-refreshes"] = {"task": "flags.tasks.requeue_flag_refreshes", "schedule": 120.0}
 # Without a broker there is no beat: the web process runs the periodic tasks itself, after the

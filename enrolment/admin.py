@@ -129,12 +129,12 @@ class EnrolmentRequestAdmin(ExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "number",
         "status",
+        "flags_display",
         "siret",
         "denomination",
         "software_display",
         "submitted_at",
         "account",
-        "flags_display",
     )
     list_select_related = ("account",)
     list_filter = (

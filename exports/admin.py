@@ -1,11 +1,11 @@
 """Export buttons of the back office's lists (R-OPS-1): the list as filtered, searched and sorted
 on screen, as CSV or XLSX."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.urls import path
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
 
 from exports import columns, services
 from exports.models import ExportRecord
@@ -48,14 +48,20 @@ class ExportMixin:
             raise PermissionDenied
         full_iban = request.user.has_perm(FULL_IBAN_PERMISSION)
         queryset = self.get_changelist_instance(request).get_queryset(request)
-        return services.response(
-            user=request.user,
-            dataset=columns.dataset(slug, full_iban=full_iban),
-            queryset=queryset,
-            file_format=file_format,
-            filters={key: request.GET.getlist(key) for key in request.GET},
-            full_iban=full_iban,
-        )
+        try:
+            return services.response(
+                user=request.user,
+                dataset=columns.dataset(slug, full_iban=full_iban),
+                queryset=queryset,
+                file_format=file_format,
+                filters={key: request.GET.getlist(key) for key in request.GET},
+                full_iban=full_iban,
+            )
+        except services.ExportRefused as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+            info = self.model._meta.app_label, self.model._meta.model_name
+            changelist = reverse("admin:{}_{}_changelist".format(*info))
+            return HttpResponseRedirect(f"{changelist}?{request.GET.urlencode()}" if request.GET else changelist)
 
 
 @admin.register(ExportRecord)

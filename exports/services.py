@@ -11,10 +11,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.formats import number_format
 from openpyxl import Workbook
 
 from audit import services as audit
@@ -102,8 +104,25 @@ def record(
     return export
 
 
+class ExportRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def too_many_for_xlsx(count: int) -> str:
+    rows = number_format(count, 0, force_grouping=True)
+    limit = number_format(settings.EXPORT_XLSX_MAX_ROWS, 0, force_grouping=True)
+    return (
+        f"Cette liste compte {rows} lignes : au-delà de {limit} lignes, l'export XLSX n'est pas possible. "
+        "Exportez-la en CSV, ou filtrez-la."
+    )
+
+
 def response(*, user, dataset: Dataset, queryset: QuerySet, file_format: str, filters: dict, full_iban: bool):
     count = dataset.rows(queryset).count()
+    if file_format == "xlsx" and count > settings.EXPORT_XLSX_MAX_ROWS:
+        raise ExportRefused(too_many_for_xlsx(count))
     record(user=user, dataset=dataset, file_format=file_format, filters=filters, rows_count=count, full_iban=full_iban)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     filename = f"{dataset.slug}-{stamp}.{file_format}"

@@ -49,13 +49,13 @@ class FundingRequestAdmin(ExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "number",
         "status",
+        "flags_display",
         "siret",
         "denomination",
         "beneficiary_count",
         "amount_ttc",
         "window",
         "submitted_at",
-        "flags_display",
     )
     list_select_related = ("enrolment", "window")
     list_filter = ("status", "window", FundingFlagFilter)

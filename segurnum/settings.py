@@ -537,6 +537,10 @@ DRAFT_ADDRESS_MAX_BYTES = int(env("SEGURNUM_DRAFT_ADDRESS_MAX_MIB", "200")) * 10
 DRAFT_MAX_FILES = int(env("SEGURNUM_DRAFT_MAX_FILES", "10"))
 DRAFT_MAX_BYTES = int(env("SEGURNUM_DRAFT_MAX_MIB", "40")) * 1024 * 1024
 
+# Exports of the back office (R-OPS-1): an XLSX is written whole before it is sent, within the web
+# worker's timeout (GUNICORN_TIMEOUT); beyond this many rows the agent is asked for the CSV, which
+# streams row by row.
+EXPORT_XLSX_MAX_ROWS = int(env("SEGURNUM_EXPORT_XLSX_MAX_ROWS", "20000"))
 # Without a broker there is no beat: the web process runs the periodic tasks itself, after the
 # responses it sends, each at most as often as beat would (segurnum.housekeeping).
 HOUSEKEEPING_IN_WEB = env_bool("SEGURNUM_HOUSEKEEPING_IN_WEB", CELERY_TASK_ALWAYS_EAGER)

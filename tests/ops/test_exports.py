@@ -154,3 +154,20 @@ def test_support_staff_cannot_export(client):
 def test_an_unknown_list_or_format_is_not_found(agent_client):
     assert agent_client.get(reverse(ENROLMENT_EXPORT, args=["beneficiaires", "csv"])).status_code == 404
     assert agent_client.get(reverse(ENROLMENT_EXPORT, args=["demandes-enrolement", "pdf"])).status_code == 404
+
+
+def test_a_list_too_long_for_xlsx_asks_for_the_csv_and_keeps_the_filter(agent_client, settings):
+    settings.EXPORT_XLSX_MAX_ROWS = 2
+    for _ in range(3):
+        enrolment(status=EnrolmentRequest.Status.SUBMITTED)
+    url = reverse(ENROLMENT_EXPORT, args=["demandes-enrolement", "xlsx"])
+    response = agent_client.get(url, {"status__exact": "submitted"}, follow=True)
+    changelist = reverse("admin:enrolment_enrolmentrequest_changelist")
+    assert response.redirect_chain == [(f"{changelist}?status__exact=submitted", 302)]
+    assert (
+        "Cette liste compte 3 lignes : au-delà de 2 lignes, l&#x27;export XLSX n&#x27;est pas possible. "
+        "Exportez-la en CSV, ou filtrez-la."
+    ) in response.content.decode()
+    assert not ExportRecord.objects.exists()
+    csv_response = agent_client.get(reverse(ENROLMENT_EXPORT, args=["demandes-enrolement", "csv"]))
+    assert len(read_csv(csv_response)) == 4

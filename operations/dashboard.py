@@ -35,7 +35,12 @@ BACKLOG_BUCKETS = [
     (31, 61, "de 31 à 60 jours"),
     (61, None, "plus de 60 jours"),
 ]
-ENROLMENT_OPEN = [EnrolmentRequest.Status.SUBMITTED, EnrolmentRequest.Status.IN_REVIEW]
+# A request « A compléter » waits for its vendor, but it is still open work (R-AFT-1).
+ENROLMENT_OPEN = [
+    EnrolmentRequest.Status.SUBMITTED,
+    EnrolmentRequest.Status.IN_REVIEW,
+    EnrolmentRequest.Status.TO_COMPLETE,
+]
 ENROLMENT_DECIDED = [EnrolmentRequest.Status.VALIDATED, EnrolmentRequest.Status.REJECTED]
 F_STATUS = FundingRequest.Status
 FUNDING_OPEN = [F_STATUS.INCOMPLETE, F_STATUS.SUBMITTED, F_STATUS.IN_REVIEW, F_STATUS.TO_MODIFY]

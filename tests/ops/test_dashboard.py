@@ -55,6 +55,7 @@ def test_enrolment_figures_match_the_hand_computed_ones(enrolments):
         ("En cours d'instruction", 1),
         ("Validée", 2),
         ("Rejetée", 2),
+        ("A compléter", 0),
     ]
     weekly, _ = figures["weekly_charts"]
     assert [bar.label for bar in weekly.bars][0] == "semaine du 30/03/2026"

@@ -13,7 +13,8 @@ from freezegun import freeze_time
 from audit import chain
 from audit.models import AuditEntry
 from enrolment.models import EnrolmentDocument, EnrolmentRequest
-from segurnum import housekeeping, retention
+from operations import retention
+from segurnum import housekeeping
 from tests.factories import EnrolmentDocumentFactory, EnrolmentRequestFactory
 from tests.segurnum.test_housekeeping import abandoned_wizard
 

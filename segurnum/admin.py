@@ -17,7 +17,8 @@ class ReadOnlyAdminMixin:
 
 class FrenchTitlesMixin:
     """Django's French admin writes « Ajout de actualité »: the page titles say « Ajout d’une
-    actualité » and « Modification d’une actualité » instead (RGAA 8.6). ``title_noun`` is the
+    actualité », « Modification d’une actualité » (« Consultation… » when read-only) instead
+    (RGAA 8.6). ``title_noun`` is the
     model's name with its indefinite article (« une actualité »)."""
 
     title_noun = ""
@@ -31,6 +32,6 @@ class FrenchTitlesMixin:
         return super().add_view(request, form_url, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if self.has_change_permission(request):
-            extra_context = {"title": self._elided("Modification"), **(extra_context or {})}
+        word = "Modification" if self.has_change_permission(request) else "Consultation"
+        extra_context = {"title": self._elided(word), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context)

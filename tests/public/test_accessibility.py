@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 
 from tests.enrolment.wizard import Wizard, load_registries
-from tests.factories import UserFactory, agent
+from tests.factories import NewsFactory, UserFactory, agent
 
 pytestmark = pytest.mark.django_db
 
@@ -161,6 +161,9 @@ def test_the_two_secret_question_pages_have_different_titles(client, django_capt
 def test_the_back_office_add_page_speaks_french(agent_client):
     assert title(agent_client.get("/admin/portal/news/add/")).startswith("Ajout d’une actualité |")
     assert ">Ajout d’une actualité</h1>" in html(agent_client.get("/admin/portal/news/add/"))
+    news = NewsFactory(title="TEST SAS")
+    change = title(agent_client.get(f"/admin/portal/news/{news.pk}/change/"))
+    assert change.startswith("TEST SAS | Modification d’une actualité |")
 
 
 # --- 8. the back office's sign-in page has its heading (RGAA 9.1) ----------------------------------

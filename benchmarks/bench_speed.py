@@ -871,7 +871,9 @@ def measure_level(port: int, rows: int, repeats: int, next_vendor, explain_on: b
     load_seconds = bulk_load(rows)
     requests: dict[str, list[Response]] = defaultdict(list)
     floors: list[Response] = []
-    walk(port, next_vendor(), floor=False)  # caches and connections of this size, not measured
+    # Not measured: every worker's caches, connections and planner statistics at this size.
+    for _ in range(WORKERS):
+        walk(port, next_vendor(), floor=False)
     for _ in range(repeats):
         results, floor_responses = walk(port, next_vendor(), floor=True)
         for label, response in results:

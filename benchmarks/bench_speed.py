@@ -3,7 +3,7 @@
 Run from the repository root (about 5 to 10 minutes on 2 cores):
 
     make bench
-    .venv/bin/python benchmarks/bench_speed.py [--levels 100,10000,100000] [--repeats 3]
+    .venv/bin/python benchmarks/bench_speed.py [--levels 100,10000,100000] [--repeats 5]
                                                [--enrolments 48] [--concurrency 8] [--explain-only]
 
 What it starts, all throw-away and removed at the end:
@@ -871,7 +871,9 @@ def measure_level(port: int, rows: int, repeats: int, next_vendor, explain_on: b
     load_seconds = bulk_load(rows)
     requests: dict[str, list[Response]] = defaultdict(list)
     floors: list[Response] = []
-    walk(port, next_vendor(), floor=False)  # caches and connections of this size, not measured
+    # Not measured: every worker's caches, connections and planner statistics at this size.
+    for _ in range(WORKERS):
+        walk(port, next_vendor(), floor=False)
     for _ in range(repeats):
         results, floor_responses = walk(port, next_vendor(), floor=True)
         for label, response in results:
@@ -884,7 +886,7 @@ def measure_level(port: int, rows: int, repeats: int, next_vendor, explain_on: b
     queries = backoffice_queries()
     for label, path in queries:
         expect(agent.get(path), 200, label)  # warm-up
-    for _ in range(max(7, repeats)):
+    for _ in range(max(11, repeats)):
         for label, path in queries:
             result.backoffice[label].append(expect(agent.get(path), 200, label))
             backoffice_floors.append(floor_client.get("/__bench__/floor/"))
@@ -1092,7 +1094,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--levels", default=os.environ.get("BENCH_LEVELS", "100,10000,100000"))
-    parser.add_argument("--repeats", type=int, default=int(os.environ.get("BENCH_REPEATS", "3")))
+    parser.add_argument("--repeats", type=int, default=int(os.environ.get("BENCH_REPEATS", "5")))
     parser.add_argument("--upload-repeats", type=int, default=11)
     parser.add_argument("--enrolments", type=int, default=int(os.environ.get("BENCH_ENROLMENTS", "48")))
     parser.add_argument("--concurrency", type=int, default=8)

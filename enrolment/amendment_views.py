@@ -230,4 +230,11 @@ def modification_done(request: HttpRequest, enr_number: str) -> HttpResponse:
     number = request.session.get("modification_done")
     if not number:
         return redirect("portal:enrolment_detail", enr_number=enr_number)
-    return render_portal(request, "portal/modification_done.html", nav="enrolments", context={"number": number})
+    # R-AFT-4: the modification's receipt, served to the owning account only.
+    receipt_url = reverse("tracking:modification_receipt", args=[enr_number, number])
+    return render_portal(
+        request,
+        "portal/modification_done.html",
+        nav="enrolments",
+        context={"number": number, "receipt_url": receipt_url},
+    )

@@ -1,6 +1,6 @@
 """The deposit receipt (« accusé de dépôt », R-AFT-4): one PDF builder for every kind of deposit.
 
-A deposit (an enrolment, a funding request's version, later a modification ENR…M1) is first
+A deposit (an enrolment, a funding request's version, a modification ENR…Mn) is first
 turned into a ``Receipt``: plain values, the documents with their size and SHA-256, and the
 SHA-256 of the submitted data. ``render_pdf`` draws any ``Receipt``. A new kind of deposit only
 needs a function that builds its ``Receipt``.
@@ -17,7 +17,9 @@ today or attached to a mail the worker sends again.
 — the values the vendor sent, under the model's field names, the IBAN without blanks in capitals,
 the documents as (kind or name, original name, size, SHA-256) sorted — written with sorted keys,
 no blanks between items (separators ``,`` and ``:``), non-ASCII characters as they are, encoded in
-UTF-8. Anyone holding the values can compute it again (``canonical_sha256``).
+UTF-8. Anyone holding the values can compute it again (``canonical_sha256``). For a modification
+ENR…Mn (``modification_submitted_data``) the values are its blocks and its new values only, and the
+documents its new ones.
 """
 
 import hashlib
@@ -45,6 +47,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTempl
 
 DATA_FORMAT_ENROLMENT = "segurnum/accuse-de-depot/enrolement/1"
 DATA_FORMAT_FUNDING = "segurnum/accuse-de-depot/financement/1"
+DATA_FORMAT_MODIFICATION = "segurnum/accuse-de-depot/modification/1"
 
 # The request's values, as the vendor sent them (R-WIZ-2..6), in the order of the wizard.
 ENROLMENT_SUBMITTED_FIELDS = (
@@ -107,6 +110,8 @@ class Receipt:
     tracking_label: str
     tracking_hint: str
     details: list[tuple[str, str]] = field(default_factory=list)
+    # « Nouvelles valeurs » of a modification: (label, new value), drawn under their own heading.
+    changes: list[tuple[str, str]] = field(default_factory=list)
     file_suffix: str = ""  # « -version-2 » for a funding request's second version
 
     @property
@@ -161,6 +166,48 @@ def funding_submitted_data(version) -> dict[str, Any]:
         },
         "documents": pieces,
     }
+
+
+def modification_submitted_data(version) -> dict[str, Any]:
+    """A modification ENR…Mn: its number, the enrolment's, the blocks chosen (in the form's
+    order), the new values only (IBAN compacted in capitals) and the new documents by kind."""
+    values = dict(version.values)
+    if "iban" in values:
+        values["iban"] = "".join(str(values["iban"]).split()).upper()
+    pieces = sorted(
+        (
+            {"kind": kind, "name": meta["name"], "size": meta["size"], "sha256": meta["sha256"]}
+            for kind, meta in version.documents.items()
+        ),
+        key=lambda piece: piece["kind"],
+    )
+    return {
+        "format": DATA_FORMAT_MODIFICATION,
+        "number": version.number,
+        "enrolment": version.enrolment.number,
+        "blocks": list(version.blocks),
+        "values": values,
+        "documents": pieces,
+    }
+
+
+def values_at_submission(version) -> dict[str, Any]:
+    """The enrolment's values in force when ``version`` was submitted: those it replaces, as it
+    stored them, and for the others today's values with every later validated modification undone
+    (one pending modification at a time: none was pending while it was)."""
+    enrolment = version.enrolment
+    later = list(enrolment.versions.filter(index__gt=version.index, status="validated").order_by("-index"))
+
+    def value(name: str) -> Any:
+        if name in version.previous_values:
+            return version.previous_values[name]
+        current = getattr(enrolment, name)
+        for newer in later:
+            if name in newer.previous_values:
+                current = newer.previous_values[name]
+        return current
+
+    return {name: value(name) for name in ("denomination", "representative_first_name", "representative_last_name")}
 
 
 # --- building receipts -------------------------------------------------------------------------------
@@ -230,6 +277,51 @@ def funding_receipt(funding, version=None) -> Receipt:
             ("Fichier zip", version.zip_name or "aucun"),
         ],
         file_suffix=f"-version-{version.number}",
+    )
+
+
+def modification_receipt(version) -> Receipt:
+    """The receipt of a modification ENR…Mn (R-AFT-2): the new values and documents it sent; the
+    denomination and representative in force when it was submitted. Its status is not on it: the
+    same modification gives the same bytes before and after an agent decides it."""
+    from enrolment.amendments import BLOCKS_BY_SLUG, display, item_label
+    from enrolment.models import EnrolmentDocument
+
+    enrolment = version.enrolment
+    in_force = values_at_submission(version)
+    documents = [
+        ReceiptDocument(
+            label=EnrolmentDocument.Kind(kind).label, name=meta["name"], size=meta["size"], sha256=meta["sha256"]
+        )
+        for kind, meta in sorted(version.documents.items())
+    ]
+    blocks = [BLOCKS_BY_SLUG[slug] for slug in version.blocks if slug in BLOCKS_BY_SLUG]
+    # The new values in the order of the blocks; the IBAN masked, as on the private space.
+    changes = [
+        (item_label(name), display(name, version.values[name], masked=True) or "(vide)")
+        for block in blocks
+        for name in block.fields
+        if name in version.values
+    ]
+    return Receipt(
+        kind="Demande de modification",
+        number=version.number,
+        submitted_at=version.submitted_at,
+        software=f"{enrolment.software_name} (version {enrolment.software_version}) — enrôlement {enrolment.number}",
+        siret=enrolment.siret,
+        denomination=in_force["denomination"],
+        representative=f"{in_force['representative_first_name']} {in_force['representative_last_name'].upper()}",
+        documents=documents,
+        data_sha256=canonical_sha256(modification_submitted_data(version)),
+        tracking_url=status_check_url(),
+        tracking_label="Suivre ma demande",
+        tracking_hint=f"pour connaître l'état de votre enrôlement : saisissez son numéro {enrolment.number} et votre "
+        f"numéro de SIRET. L'instruction de la demande de modification {version.number} se suit dans votre espace.",
+        details=[
+            ("Enrôlement modifié", enrolment.number),
+            ("Blocs modifiés", ", ".join(block.title for block in blocks)),
+        ],
+        changes=changes,
     )
 
 
@@ -416,8 +508,10 @@ def render_pdf(receipt: Receipt) -> bytes:
                 *receipt.details,
             ]
         ),
-        Paragraph("Pièces déposées", STYLES["h2"]),
     ]
+    if receipt.changes:
+        story += [Paragraph("Nouvelles valeurs", STYLES["h2"]), _key_values(receipt.changes)]
+    story.append(Paragraph("Pièces déposées", STYLES["h2"]))
     # Tables of a few dozen rows: a single table of 2 000 pieces would be split page after page,
     # each split laying out the whole remainder again (minutes instead of seconds).
     for start in range(0, len(receipt.documents), DOCUMENTS_PER_TABLE):

@@ -154,3 +154,25 @@ def modification_receipt(request: HttpRequest, enr_number: str, number: str) -> 
         raise Http404
     version.enrolment = enrolment
     return pdf_response(receipts.modification_receipt(version))
+
+
+COMPLETED_ROUNDS = "enrolment_completed_rounds"  # set by enrolment.amendment_views.complete
+
+
+@require_GET
+def correction_receipt(request: HttpRequest, enr_number: str, round_number: int) -> HttpResponse:
+    """The receipt of the compléments of an « A compléter » round: for the session that sent them
+    (the request may have no account yet) or the vendor's account; anyone else gets 404."""
+    from enrolment.models import CorrectionRound
+
+    round_ = (
+        CorrectionRound.objects.select_related("enrolment", "enrolment__software")
+        .filter(enrolment__number=enr_number, number=round_number, answered_at__isnull=False)
+        .first()
+    )
+    if round_ is None:
+        raise Http404
+    own = request.user.is_authenticated and round_.enrolment.account_id == request.user.pk
+    if not own and round_.pk not in request.session.get(COMPLETED_ROUNDS, []):
+        raise Http404
+    return pdf_response(receipts.correction_receipt(round_))

@@ -20,7 +20,7 @@ NEW_IBAN = "FR76 3000 4000 0312 3456 7890 143"
 WRONG_IBAN = "FR76 3000 4000 0312 3456 7890 144"
 
 
-def test_the_agent_asks_for_a_correction_and_the_vendor_completes_it(page, browser, live_server, mailoutbox):
+def test_the_agent_asks_for_a_correction_and_the_vendor_completes_it(page, browser, live_server, mailoutbox, tmp_path):
     load_registries()
     enrolment = EnrolmentRequestFactory(representative_email="oda@example.fr")
     EnrolmentDocumentFactory(enrolment=enrolment, kind=EnrolmentDocument.Kind.RIB, original_name="RIB flou.pdf")
@@ -60,6 +60,17 @@ def test_the_agent_asks_for_a_correction_and_the_vendor_completes_it(page, brows
     page.get_by_role("button", name="Renvoyer ma demande").click()
     expect(page.get_by_text(f"Le numéro de votre demande reste le {enrolment.number}")).to_be_visible()
     assert_accessible(page)
+    # R-AFT-4: the receipt of the compléments, for the session that sent them.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("^Télécharger l'accusé de dépôt")).click()
+    download = download_info.value
+    assert download.suggested_filename == f"accuse-de-depot-{enrolment.number}-complements-1.pdf"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    receipt = pdf_text(saved.read_bytes())
+    assert f"Compléments de la demande d'enrôlement {enrolment.number}" in receipt
+    rib = enrolment.correction_rounds.get().documents["rib"]
+    assert "RIB lisible.pdf" in receipt and f"SHA-256 : {rib['sha256']}" in receipt
     enrolment.refresh_from_db()
     assert enrolment.status == EnrolmentRequest.Status.IN_REVIEW
     assert enrolment.iban == NEW_IBAN.replace(" ", "")

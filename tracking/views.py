@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.vendor_space import vendor_required
 from enrolment import links
-from enrolment.models import EnrolmentRequest, format_enr
+from enrolment.models import CorrectionRound, EnrolmentRequest, format_enr
 from segurnum import ratelimit
 from segurnum.text import client_ip
 from tracking import receipts
@@ -163,8 +163,6 @@ COMPLETED_ROUNDS = "enrolment_completed_rounds"  # set by enrolment.amendment_vi
 def correction_receipt(request: HttpRequest, enr_number: str, round_number: int) -> HttpResponse:
     """The receipt of the compléments of an « A compléter » round: for the session that sent them
     (the request may have no account yet) or the vendor's account; anyone else gets 404."""
-    from enrolment.models import CorrectionRound
-
     round_ = (
         CorrectionRound.objects.select_related("enrolment", "enrolment__software")
         .filter(enrolment__number=enr_number, number=round_number, answered_at__isnull=False)

@@ -22,6 +22,7 @@ from enrolment.services import DecisionRefused
 from segurnum.text import client_ip
 
 COMPLETED_KEY = "enrolment_completed"
+COMPLETED_ROUNDS = "enrolment_completed_rounds"  # read by tracking.views.correction_receipt
 
 
 def _state(request: HttpRequest, key: str) -> dict[str, Any]:
@@ -84,6 +85,9 @@ def complete(request: HttpRequest, token: str) -> HttpResponse:
         drafts.delete_draft(state["draft_key"])
         request.session.pop(f"correction:{round_.pk}", None)
         request.session[COMPLETED_KEY] = enrolment.number
+        # R-AFT-4: this session may download the receipt of the compléments it sent.
+        request.session[COMPLETED_ROUNDS] = [*request.session.get(COMPLETED_ROUNDS, []), round_.pk][-20:]
+        request.session["enrolment_completed_round"] = round_.number
         return redirect("enrolment:complete_done")
     context = {"round": round_, "enrolment": round_.enrolment, "amendment": amendment}
     return render(request, "enrolment/complete.html", context)
@@ -94,7 +98,11 @@ def complete_done(request: HttpRequest) -> HttpResponse:
     if not number:
         return redirect("public:home")
     request.no_store = True
-    return render(request, "enrolment/complete_done.html", {"number": number})
+    context = {"number": number}
+    round_number = request.session.get("enrolment_completed_round")
+    if round_number:
+        context["receipt_url"] = reverse("tracking:correction_receipt", args=[number, round_number])
+    return render(request, "enrolment/complete_done.html", context)
 
 
 # --- Modifications ENR…Mn (R-AFT-2) --------------------------------------------------------------
@@ -230,4 +238,11 @@ def modification_done(request: HttpRequest, enr_number: str) -> HttpResponse:
     number = request.session.get("modification_done")
     if not number:
         return redirect("portal:enrolment_detail", enr_number=enr_number)
-    return render_portal(request, "portal/modification_done.html", nav="enrolments", context={"number": number})
+    # R-AFT-4: the modification's receipt, served to the owning account only.
+    receipt_url = reverse("tracking:modification_receipt", args=[enr_number, number])
+    return render_portal(
+        request,
+        "portal/modification_done.html",
+        nav="enrolments",
+        context={"number": number, "receipt_url": receipt_url},
+    )

@@ -1,6 +1,6 @@
 """The deposit receipt (« accusé de dépôt », R-AFT-4): one PDF builder for every kind of deposit.
 
-A deposit (an enrolment, a funding request's version, later a modification ENR…M1) is first
+A deposit (an enrolment, a funding request's version, a modification ENR…Mn) is first
 turned into a ``Receipt``: plain values, the documents with their size and SHA-256, and the
 SHA-256 of the submitted data. ``render_pdf`` draws any ``Receipt``. A new kind of deposit only
 needs a function that builds its ``Receipt``.
@@ -17,7 +17,10 @@ today or attached to a mail the worker sends again.
 — the values the vendor sent, under the model's field names, the IBAN without blanks in capitals,
 the documents as (kind or name, original name, size, SHA-256) sorted — written with sorted keys,
 no blanks between items (separators ``,`` and ``:``), non-ASCII characters as they are, encoded in
-UTF-8. Anyone holding the values can compute it again (``canonical_sha256``).
+UTF-8. Anyone holding the values can compute it again (``canonical_sha256``). For a modification
+ENR…Mn (``modification_submitted_data``) the values are its blocks and its new values only, and the
+documents its new ones; the same for the compléments of an « A compléter » round
+(``correction_submitted_data``).
 """
 
 import hashlib
@@ -45,6 +48,8 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTempl
 
 DATA_FORMAT_ENROLMENT = "segurnum/accuse-de-depot/enrolement/1"
 DATA_FORMAT_FUNDING = "segurnum/accuse-de-depot/financement/1"
+DATA_FORMAT_MODIFICATION = "segurnum/accuse-de-depot/modification/1"
+DATA_FORMAT_CORRECTION = "segurnum/accuse-de-depot/complements/1"
 
 # The request's values, as the vendor sent them (R-WIZ-2..6), in the order of the wizard.
 ENROLMENT_SUBMITTED_FIELDS = (
@@ -107,6 +112,8 @@ class Receipt:
     tracking_label: str
     tracking_hint: str
     details: list[tuple[str, str]] = field(default_factory=list)
+    # « Nouvelles valeurs » of a modification: (label, new value), drawn under their own heading.
+    changes: list[tuple[str, str]] = field(default_factory=list)
     file_suffix: str = ""  # « -version-2 » for a funding request's second version
 
     @property
@@ -161,6 +168,98 @@ def funding_submitted_data(version) -> dict[str, Any]:
         },
         "documents": pieces,
     }
+
+
+def modification_submitted_data(version) -> dict[str, Any]:
+    """A modification ENR…Mn: its number, the enrolment's, the blocks chosen (in the form's
+    order), the new values only (IBAN compacted in capitals) and the new documents by kind."""
+    return {
+        "format": DATA_FORMAT_MODIFICATION,
+        "number": version.number,
+        "enrolment": version.enrolment.number,
+        "blocks": list(version.blocks),
+        "values": _compacted(version.values),
+        "documents": _pieces(version.documents),
+    }
+
+
+def correction_submitted_data(round_) -> dict[str, Any]:
+    """The compléments of an « A compléter » round: the request's number, the round's, the items
+    the agent asked for, the values sent (IBAN compacted in capitals) and the documents by kind."""
+    return {
+        "format": DATA_FORMAT_CORRECTION,
+        "number": round_.enrolment.number,
+        "round": round_.number,
+        "items": list(round_.items),
+        "values": _compacted(round_.values),
+        "documents": _pieces(round_.documents),
+    }
+
+
+def _compacted(values: dict[str, Any]) -> dict[str, Any]:
+    values = dict(values)
+    if "iban" in values:
+        values["iban"] = "".join(str(values["iban"]).split()).upper()
+    return values
+
+
+def _pieces(documents: dict[str, dict]) -> list[dict[str, Any]]:
+    return sorted(
+        (
+            {"kind": kind, "name": meta["name"], "size": meta["size"], "sha256": meta["sha256"]}
+            for kind, meta in documents.items()
+        ),
+        key=lambda piece: piece["kind"],
+    )
+
+
+IDENTITY_FIELDS = ("denomination", "representative_first_name", "representative_last_name")
+
+
+def _in_force_when_sent(enrolment, replaced: dict[str, Any], later: list) -> dict[str, Any]:
+    """The denomination and representative in force when a deposit was sent: those it replaced,
+    as it stored them, and for the others today's values with every later change undone
+    (``later``: what replaced values since, newest first, each with its ``previous_values``)."""
+
+    def value(name: str) -> Any:
+        if name in replaced:
+            return replaced[name]
+        current = getattr(enrolment, name)
+        for change in later:
+            if name in change.previous_values:
+                current = change.previous_values[name]
+        return current
+
+    return {name: value(name) for name in IDENTITY_FIELDS}
+
+
+def _validated_modifications(enrolment, after: int = 0) -> list:
+    return list(enrolment.versions.filter(index__gt=after, status="validated").order_by("-index"))
+
+
+def values_at_submission(version) -> dict[str, Any]:
+    """A modification's: one pending modification at a time, so none was pending while it was."""
+    return _in_force_when_sent(
+        version.enrolment, version.previous_values, _validated_modifications(version.enrolment, version.index)
+    )
+
+
+def values_at_correction(round_) -> dict[str, Any]:
+    """An « A compléter » round's: later rounds come before any modification (the request is
+    validated after its rounds)."""
+    enrolment = round_.enrolment
+    rounds = enrolment.correction_rounds.filter(number__gt=round_.number, answered_at__isnull=False)
+    later = _validated_modifications(enrolment) + list(rounds.order_by("-number"))
+    return _in_force_when_sent(enrolment, round_.previous_values, later)
+
+
+def _new_values(values: dict[str, Any], names) -> list[tuple[str, str]]:
+    """The new values as a person reads them, the IBAN masked as on the private space."""
+    from enrolment.amendments import display, item_label
+
+    return [
+        (item_label(name), display(name, values[name], masked=True) or "(vide)") for name in names if name in values
+    ]
 
 
 # --- building receipts -------------------------------------------------------------------------------
@@ -231,6 +330,83 @@ def funding_receipt(funding, version=None) -> Receipt:
         ],
         file_suffix=f"-version-{version.number}",
     )
+
+
+def modification_receipt(version) -> Receipt:
+    """The receipt of a modification ENR…Mn (R-AFT-2): the new values and documents it sent; the
+    denomination and representative in force when it was submitted. Its status is not on it: the
+    same modification gives the same bytes before and after an agent decides it."""
+    from enrolment.amendments import BLOCKS_BY_SLUG
+
+    enrolment = version.enrolment
+    in_force = values_at_submission(version)
+    blocks = [BLOCKS_BY_SLUG[slug] for slug in version.blocks if slug in BLOCKS_BY_SLUG]
+    return Receipt(
+        kind="Demande de modification",
+        number=version.number,
+        submitted_at=version.submitted_at,
+        software=f"{enrolment.software_name} (version {enrolment.software_version}) — enrôlement {enrolment.number}",
+        siret=enrolment.siret,
+        denomination=in_force["denomination"],
+        representative=_representative(in_force),
+        documents=_receipt_documents(version.documents),
+        data_sha256=canonical_sha256(modification_submitted_data(version)),
+        tracking_url=status_check_url(),
+        tracking_label="Suivre ma demande",
+        tracking_hint=f"pour connaître l'état de votre enrôlement : saisissez son numéro {enrolment.number} et votre "
+        f"numéro de SIRET. L'instruction de la demande de modification {version.number} se suit dans votre espace.",
+        details=[
+            ("Enrôlement modifié", enrolment.number),
+            ("Blocs modifiés", ", ".join(block.title for block in blocks)),
+        ],
+        changes=_new_values(version.values, [name for block in blocks for name in block.fields]),
+    )
+
+
+def correction_receipt(round_) -> Receipt:
+    """The receipt of the compléments sent for an « A compléter » round (R-AFT-1): the request
+    keeps its number; the values and documents sent, the items the agent asked for."""
+    from enrolment.amendments import CORRECTABLE
+
+    enrolment = round_.enrolment
+    in_force = values_at_correction(round_)
+    return Receipt(
+        kind="Compléments de la demande d'enrôlement",
+        number=enrolment.number,
+        submitted_at=round_.answered_at,
+        software=f"{enrolment.software_name} (version {enrolment.software_version}) — "
+        f"N° unique de référencement (ANS) {enrolment.referencing_number}",
+        siret=enrolment.siret,
+        denomination=in_force["denomination"],
+        representative=_representative(in_force),
+        documents=_receipt_documents(round_.documents),
+        data_sha256=canonical_sha256(correction_submitted_data(round_)),
+        tracking_url=status_check_url(),
+        tracking_label="Suivre ma demande",
+        tracking_hint=f"pour connaître l'état de votre demande : saisissez son numéro {enrolment.number} et votre "
+        "numéro de SIRET.",
+        details=[
+            ("Demande de compléments", f"n° {round_.number}"),
+            ("Éléments demandés", ", ".join(round_.item_labels)),
+        ],
+        changes=_new_values(round_.values, CORRECTABLE),
+        file_suffix=f"-complements-{round_.number}",
+    )
+
+
+def _representative(values: dict[str, Any]) -> str:
+    return f"{values['representative_first_name']} {values['representative_last_name'].upper()}"
+
+
+def _receipt_documents(documents: dict[str, dict]) -> list[ReceiptDocument]:
+    from enrolment.models import EnrolmentDocument
+
+    return [
+        ReceiptDocument(
+            label=EnrolmentDocument.Kind(kind).label, name=meta["name"], size=meta["size"], sha256=meta["sha256"]
+        )
+        for kind, meta in sorted(documents.items())
+    ]
 
 
 # --- drawing the PDF ---------------------------------------------------------------------------------
@@ -416,8 +592,10 @@ def render_pdf(receipt: Receipt) -> bytes:
                 *receipt.details,
             ]
         ),
-        Paragraph("Pièces déposées", STYLES["h2"]),
     ]
+    if receipt.changes:
+        story += [Paragraph("Nouvelles valeurs", STYLES["h2"]), _key_values(receipt.changes)]
+    story.append(Paragraph("Pièces déposées", STYLES["h2"]))
     # Tables of a few dozen rows: a single table of 2 000 pieces would be split page after page,
     # each split laying out the whole remainder again (minutes instead of seconds).
     for start in range(0, len(receipt.documents), DOCUMENTS_PER_TABLE):

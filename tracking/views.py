@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.vendor_space import vendor_required
 from enrolment import links
-from enrolment.models import EnrolmentRequest
+from enrolment.models import CorrectionRound, EnrolmentRequest, format_enr
 from segurnum import ratelimit
 from segurnum.text import client_ip
 from tracking import receipts
@@ -137,3 +137,40 @@ def funding_receipt(request: HttpRequest, number: str, version: int) -> HttpResp
     funding = get_object_or_404(requests_of(request.user).select_related("enrolment"), number=number)
     filed = get_object_or_404(funding.versions.all(), number=version)
     return pdf_response(receipts.funding_receipt(funding, filed))
+
+
+@vendor_required
+@require_GET
+def modification_receipt(request: HttpRequest, enr_number: str, number: str) -> HttpResponse:
+    """The receipt of a modification ENR…Mn of one of the account's enrolments; another vendor's,
+    or a number that is not one of this enrolment's modifications, answers 404."""
+    enrolment = get_object_or_404(
+        EnrolmentRequest.objects.filter(account=request.user).select_related("software"), number=enr_number
+    )
+    version = next(
+        (v for v in enrolment.versions.filter(index__gt=0) if format_enr(enrolment.sequence, v.index) == number), None
+    )
+    if version is None:
+        raise Http404
+    version.enrolment = enrolment
+    return pdf_response(receipts.modification_receipt(version))
+
+
+COMPLETED_ROUNDS = "enrolment_completed_rounds"  # set by enrolment.amendment_views.complete
+
+
+@require_GET
+def correction_receipt(request: HttpRequest, enr_number: str, round_number: int) -> HttpResponse:
+    """The receipt of the compléments of an « A compléter » round: for the session that sent them
+    (the request may have no account yet) or the vendor's account; anyone else gets 404."""
+    round_ = (
+        CorrectionRound.objects.select_related("enrolment", "enrolment__software")
+        .filter(enrolment__number=enr_number, number=round_number, answered_at__isnull=False)
+        .first()
+    )
+    if round_ is None:
+        raise Http404
+    own = request.user.is_authenticated and round_.enrolment.account_id == request.user.pk
+    if not own and round_.pk not in request.session.get(COMPLETED_ROUNDS, []):
+        raise Http404
+    return pdf_response(receipts.correction_receipt(round_))

@@ -7,11 +7,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from enrolment.models import EnrolmentDocument, EnrolmentRequest
+from enrolment.models import EnrolmentDocument, EnrolmentRequest, EnrolmentVersion
 from tests.browser.helpers import assert_accessible, assert_field_error, attach, choose, field, open_page
 from tests.browser.test_backoffice_browser import PASSWORD, assert_admin_accessible, sign_in
 from tests.enrolment.wizard import load_registries
 from tests.factories import EnrolmentDocumentFactory, EnrolmentRequestFactory, UserFactory, agent
+from tests.tracking.pdf import pdf_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +20,7 @@ NEW_IBAN = "FR76 3000 4000 0312 3456 7890 143"
 WRONG_IBAN = "FR76 3000 4000 0312 3456 7890 144"
 
 
-def test_the_agent_asks_for_a_correction_and_the_vendor_completes_it(page, browser, live_server, mailoutbox):
+def test_the_agent_asks_for_a_correction_and_the_vendor_completes_it(page, browser, live_server, mailoutbox, tmp_path):
     load_registries()
     enrolment = EnrolmentRequestFactory(representative_email="oda@example.fr")
     EnrolmentDocumentFactory(enrolment=enrolment, kind=EnrolmentDocument.Kind.RIB, original_name="RIB flou.pdf")
@@ -59,6 +60,17 @@ def test_the_agent_asks_for_a_correction_and_the_vendor_completes_it(page, brows
     page.get_by_role("button", name="Renvoyer ma demande").click()
     expect(page.get_by_text(f"Le numéro de votre demande reste le {enrolment.number}")).to_be_visible()
     assert_accessible(page)
+    # R-AFT-4: the receipt of the compléments, for the session that sent them.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("^Télécharger l'accusé de dépôt")).click()
+    download = download_info.value
+    assert download.suggested_filename == f"accuse-de-depot-{enrolment.number}-complements-1.pdf"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    receipt = pdf_text(saved.read_bytes())
+    assert f"Compléments de la demande d'enrôlement {enrolment.number}" in receipt
+    rib = enrolment.correction_rounds.get().documents["rib"]
+    assert "RIB lisible.pdf" in receipt and f"SHA-256 : {rib['sha256']}" in receipt
     enrolment.refresh_from_db()
     assert enrolment.status == EnrolmentRequest.Status.IN_REVIEW
     assert enrolment.iban == NEW_IBAN.replace(" ", "")
@@ -74,7 +86,9 @@ def test_the_agent_asks_for_a_correction_and_the_vendor_completes_it(page, brows
     assert_accessible(page)
 
 
-def test_a_validated_vendor_changes_its_bank_details_and_the_agent_validates_m1(page, browser, live_server, mailoutbox):
+def test_a_validated_vendor_changes_its_bank_details_and_the_agent_validates_m1(
+    page, browser, live_server, mailoutbox, tmp_path
+):
     load_registries()
     vendor = UserFactory(username="eishiro.oda", first_name="Eishiro", last_name="Oda", email="eishiro.oda@asm.example")
     enrolment = EnrolmentRequestFactory(
@@ -121,6 +135,18 @@ def test_a_validated_vendor_changes_its_bank_details_and_the_agent_validates_m1(
         page.get_by_text(re.compile("Demande de modification enregistrée. Le numéro de votre demande est le ENR0011M1"))
     ).to_be_visible()
     assert_accessible(page)
+    # R-AFT-4: the modification's deposit receipt, downloaded from the confirmation page.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("^Télécharger l'accusé de dépôt")).click()
+    download = download_info.value
+    assert download.suggested_filename == "accuse-de-depot-ENR0011M1.pdf"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    receipt = pdf_text(saved.read_bytes())
+    assert "Demande de modification ENR0011M1" in receipt
+    assert re.search(r"IBAN\s+FR76 \*\*\*\* \*\*\*\* 0143", receipt)
+    rib = EnrolmentVersion.objects.get(enrolment=enrolment, index=1).documents["rib"]
+    assert "nouveau RIB.pdf" in receipt and f"SHA-256 : {rib['sha256']}" in receipt
     enrolment.refresh_from_db()
     assert enrolment.iban == "FR7630056009271234567890182"
 
@@ -145,4 +171,7 @@ def test_a_validated_vendor_changes_its_bank_details_and_the_agent_validates_m1(
     page.get_by_role("link", name="ENR0011M0").click()
     expect(page.get_by_text(re.compile("Demande de modification ENR0011M1 — Validée"))).to_be_visible()
     expect(page.get_by_text("FR76 **** **** 0143")).to_be_visible()
+    expect(
+        page.get_by_role("link", name="Télécharger l'accusé de dépôt de la demande de modification ENR0011M1 (PDF)")
+    ).to_be_visible()
     assert_accessible(page)

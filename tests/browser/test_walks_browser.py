@@ -142,3 +142,16 @@ def test_recovery_and_private_space_without_javascript_on_a_phone(browser, live_
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("link", name="Se connecter").first).to_be_visible()
     page.context.close()
+
+
+def test_after_the_content_skip_link_an_error_still_takes_the_focus_to_its_summary(page):
+    """The « Contenu » skip link adds #content to the address; the form posts to its own address
+    without it, so that the page of errors focuses its summary, not <main> (RGAA 11.10)."""
+    page.goto("/connexion/identifiant-oublie/")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Contenu")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile("#content$"))
+    press_enter_in(page, "Votre adresse électronique", "pas une adresse")
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page).to_have_url(re.compile("/connexion/identifiant-oublie/$"))

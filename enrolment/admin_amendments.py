@@ -11,7 +11,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from enrolment import versions
@@ -19,6 +18,7 @@ from enrolment.amendments import BLOCKS_BY_SLUG, CORRECTABLE_GROUPS, display, it
 from enrolment.models import AccessRecord, EnrolmentDocument, EnrolmentRequest, EnrolmentVersion
 from enrolment.services import DecisionRefused
 from segurnum.admin import ReadOnlyAdminMixin
+from segurnum.middleware import no_store
 from segurnum.storage import private_storage, storage_errors
 
 logger = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ class EnrolmentVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return self._decide(request, pk, REJECT_PERMISSION, reject)
 
 
-@never_cache
+@no_store
 def version_document_view(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """A document of a modification, for the agents allowed to open documents, and recorded (SECURITY P3)."""
     if not request.user.has_perm(DOWNLOAD_PERMISSION):

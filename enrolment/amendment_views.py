@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.cache import never_cache
 
 from accounts.vendor_space import render_portal, vendor_required
 from enrolment import drafts, selectors, versions
@@ -19,6 +18,7 @@ from enrolment.amendments import BLOCKS, BLOCKS_BY_SLUG, Amendment, display, ite
 from enrolment.forms import ConfirmationForm
 from enrolment.models import EnrolmentRequest
 from enrolment.services import DecisionRefused
+from segurnum.middleware import no_store
 from segurnum.text import client_ip
 
 COMPLETED_KEY = "enrolment_completed"
@@ -61,7 +61,7 @@ def _keep_uploads(request: HttpRequest, state: dict[str, Any], items: tuple[str,
 # --- « A compléter » (R-AFT-1) -------------------------------------------------------------------
 
 
-@never_cache
+@no_store
 def complete(request: HttpRequest, token: str) -> HttpResponse:
     """The page of the mailed link: only the items the agent asked for, « Renvoyer ma demande »."""
     request.no_store = True
@@ -130,7 +130,7 @@ def _modification_key(enrolment: EnrolmentRequest) -> str:
 
 
 @vendor_required
-@never_cache
+@no_store
 def modification(request: HttpRequest, enr_number: str) -> HttpResponse:
     """« Demander une modification »: the blocks chosen, with the wizard's forms and rules."""
     enrolment = _validated_enrolment(request, enr_number)
@@ -175,7 +175,7 @@ def _stored_data(state: dict[str, Any]) -> QueryDict | None:
 
 
 @vendor_required
-@never_cache
+@no_store
 def modification_recap(request: HttpRequest, enr_number: str) -> HttpResponse:
     """The recap old → new, the two statements, « Terminer »."""
     enrolment = _validated_enrolment(request, enr_number)

@@ -12,6 +12,7 @@ from accounts.vendor_space import vendor_required
 from enrolment import links
 from enrolment.models import CorrectionRound, EnrolmentRequest, format_enr
 from segurnum import ratelimit
+from segurnum.middleware import no_store
 from segurnum.text import client_ip
 from tracking import receipts
 from tracking.forms import StatusCheckForm
@@ -102,15 +103,15 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def pdf_response(receipt: receipts.Receipt) -> HttpResponse:
-    """A download (SECURITY F11): attachment, nosniff, no-store, sandboxed."""
+    """A download (SECURITY F11): attachment, nosniff, sandboxed; its views are marked no_store."""
     response = HttpResponse(receipts.render_pdf(receipt), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{receipt.filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "no-store"
     return response
 
 
+@no_store
 @require_GET
 def confirmation_receipt(request: HttpRequest, token: str) -> HttpResponse:
     """« Télécharger l'accusé de dépôt » of the confirmation page: the submitting session or the
@@ -123,6 +124,7 @@ def confirmation_receipt(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @vendor_required
+@no_store
 @require_GET
 def enrolment_receipt(request: HttpRequest, enr_number: str) -> HttpResponse:
     enrolment = get_object_or_404(EnrolmentRequest.objects.filter(account=request.user), number=enr_number)
@@ -130,6 +132,7 @@ def enrolment_receipt(request: HttpRequest, enr_number: str) -> HttpResponse:
 
 
 @vendor_required
+@no_store
 @require_GET
 def funding_receipt(request: HttpRequest, number: str, version: int) -> HttpResponse:
     from funding.selectors import requests_of
@@ -140,6 +143,7 @@ def funding_receipt(request: HttpRequest, number: str, version: int) -> HttpResp
 
 
 @vendor_required
+@no_store
 @require_GET
 def modification_receipt(request: HttpRequest, enr_number: str, number: str) -> HttpResponse:
     """The receipt of a modification ENR…Mn of one of the account's enrolments; another vendor's,
@@ -159,6 +163,7 @@ def modification_receipt(request: HttpRequest, enr_number: str, number: str) -> 
 COMPLETED_ROUNDS = "enrolment_completed_rounds"  # set by enrolment.amendment_views.complete
 
 
+@no_store
 @require_GET
 def correction_receipt(request: HttpRequest, enr_number: str, round_number: int) -> HttpResponse:
     """The receipt of the compléments of an « A compléter » round: for the session that sent them

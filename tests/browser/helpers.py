@@ -142,7 +142,22 @@ def assert_field_error(page: Page, field_id: str, message: str) -> None:
         expect(summary).to_be_focused()
 
 
+# The design system sets the header's ARIA up after it marks the page (data-fr-js): below 992 px
+# the menu becomes a dialog, above it loses its aria-labelledby. A check run in between sees a
+# half-built header (axe: aria-prohibited-attr on #header-navigation), more often on a busy machine.
+HEADER_SETTLED = """() => {
+  const menu = document.getElementById('header-navigation');
+  return !menu || menu.getAttribute('role') === 'dialog' || !menu.hasAttribute('aria-labelledby');
+}"""
+
+
+def wait_for_design_system(page: Page) -> None:
+    page.wait_for_selector('html[data-fr-js="true"]', state="attached")
+    page.wait_for_function(HEADER_SETTLED)
+
+
 def assert_no_horizontal_scroll(page: Page) -> None:
+    page.wait_for_load_state()  # not while the next page replaces the document
     width = page.viewport_size["width"]
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, f"défilement horizontal : {scroll_width} px de contenu pour {width} px d'écran"
@@ -156,7 +171,7 @@ def assert_accessible(page: Page) -> None:
     assert_no_horizontal_scroll(page)
     if not page.javascript:
         return
-    page.wait_for_selector('html[data-fr-js="true"]', state="attached")
+    wait_for_design_system(page)
     violations = AXE.run(page).response["violations"]
     assert violations == [], [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations]
 

@@ -26,7 +26,7 @@ from accounts import services as account_services
 from enrolment import services as enrolment_services
 from enrolment.models import EnrolmentRequest
 from funding import format as funding_format
-from tests.browser.helpers import AXE, captcha, choose, field, guide_enrolment, open_page
+from tests.browser.helpers import AXE, captcha, choose, field, guide_enrolment, open_page, wait_for_design_system
 from tests.enrolment.wizard import load_registries
 from tests.factories import EnrolmentRequestFactory, NewsFactory, UserFactory, agent, support_user
 from tests.funding.factories import EXAMPLE_SIRET, filed_request, open_window, validated_vendor
@@ -458,7 +458,7 @@ STATES = [
 
 def axe_violations(page: Page, state: State) -> list[str]:
     if not state.admin:
-        page.wait_for_selector('html[data-fr-js="true"]', state="attached")
+        wait_for_design_system(page)
     return [
         f"axe {v['id']} ({v['impact']}) : {[n['target'] for n in v['nodes']][:5]}"
         for v in AXE.run(page).response["violations"]
@@ -475,6 +475,7 @@ STICKING_OUT = """width => Array.from(document.querySelectorAll('body *'))
 
 
 def overflow(page: Page) -> int:
+    page.wait_for_load_state()
     return page.evaluate("document.documentElement.scrollWidth") - page.viewport_size["width"]
 
 

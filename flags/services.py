@@ -116,7 +116,9 @@ def verify_flag(*, flag: ConsistencyFlag, by, comment: str) -> ConsistencyFlag:
         raise FlagRefused(COMMENT_REQUIRED)
     with transaction.atomic():
         flag = (
-            ConsistencyFlag.objects.select_for_update().select_related("enrolment", "funding_request").get(pk=flag.pk)
+            ConsistencyFlag.objects.select_for_update(of=("self",))
+            .select_related("enrolment", "funding_request")
+            .get(pk=flag.pk)
         )
         if flag.is_verified:
             raise FlagRefused(ALREADY_VERIFIED)

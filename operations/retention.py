@@ -18,10 +18,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit import services as audit
-from enrolment.models import EnrolmentDocument, EnrolmentRequest
+from enrolment.models import CorrectionRound, EnrolmentDocument, EnrolmentRequest, EnrolmentVersion
 from segurnum.storage import storage_errors
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ def purge_decided_documents(now=None) -> int:
     removed = 0
     for enrolment_id, pks in due.items():
         removed += _purge(enrolment_id, pks)
+    for kinds, days in rules:
+        removed += _purge_history(kinds, now - timedelta(days=days))
     if removed:
         logger.info("%s pièce(s) d'identité ou RIB supprimée(s) (durée de conservation échue)", removed)
     return removed
@@ -112,6 +115,63 @@ def _purge(enrolment_id: int, pks: list[int]) -> int:
         storage = documents[0].file.storage
         transaction.on_commit(lambda: _delete_files(storage, files))
     return len(documents)
+
+
+# Where the history of a request keeps documents (R-AFT-1, R-AFT-2): each version's own documents
+# and those it replaced, and the same for each « A compléter » round.
+HISTORY_FIELDS = ("documents", "previous_documents")
+
+
+def _purge_history(kinds, cutoff) -> int:
+    """The identity documents and RIBs kept in the history of the requests decided before
+    ``cutoff``: their files are deleted and their entries keep only the name, size and SHA-256
+    (what a receipt shows), marked « purged ». Returns the number of files deleted."""
+    holding = Q()
+    for field in HISTORY_FIELDS:
+        for kind in kinds:
+            holding |= Q(**{f"{field}__{kind}__has_key": "file"})
+    removed = 0
+    for model in (EnrolmentVersion, CorrectionRound):
+        pks = model.objects.filter(
+            holding, enrolment__decided_at__isnull=False, enrolment__decided_at__lt=cutoff
+        ).values_list("pk", flat=True)
+        for pk in list(pks):
+            removed += _purge_history_row(model, pk, kinds)
+    return removed
+
+
+def _purge_history_row(model, pk: int, kinds) -> int:
+    with transaction.atomic():
+        row = model.objects.select_for_update(of=("self",)).select_related("enrolment").get(pk=pk)
+        files, purged = [], []
+        for field in HISTORY_FIELDS:
+            entries = dict(getattr(row, field))
+            for kind in kinds:
+                meta = entries.get(kind)
+                if not meta or "file" not in meta:
+                    continue
+                files.append(meta["file"])
+                purged.append(EnrolmentDocument.Kind(kind).label)
+                entries[kind] = {
+                    **{key: meta[key] for key in ("name", "size", "sha256") if key in meta},
+                    "purged_at": timezone.now().isoformat(),
+                }
+            setattr(row, field, entries)
+        if not files:
+            return 0
+        row.save(update_fields=list(HISTORY_FIELDS))
+        audit.record_purge(
+            obj=row.enrolment,
+            what=sorted(set(purged)),
+            reason=f"historique ({row}) : durée de conservation échue",
+        )
+        storage = EnrolmentDocument._meta.get_field("file").storage
+        # The version M0 names the same files as the documents it submitted: a file still in
+        # force is left to the pass above (and its own retention), never deleted from here.
+        in_force = set(EnrolmentDocument.objects.filter(file__in=files).values_list("file", flat=True))
+        names = sorted(set(files) - in_force)
+        transaction.on_commit(lambda: _delete_files(storage, names))
+    return len(names)
 
 
 def _delete_files(storage, names: list[str]) -> None:

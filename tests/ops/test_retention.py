@@ -15,7 +15,7 @@ from audit.models import AuditEntry
 from enrolment.models import EnrolmentDocument, EnrolmentRequest
 from operations import retention
 from segurnum import housekeeping
-from tests.factories import EnrolmentDocumentFactory, EnrolmentRequestFactory
+from tests.factories import EnrolmentDocumentFactory, EnrolmentRequestFactory, agent
 from tests.segurnum.test_housekeeping import abandoned_wizard
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +141,57 @@ def test_the_personal_data_page_states_each_duration_from_the_settings(client, s
     assert (
         '<th scope="row">RIB</th><td>1 jour après la décision' in client.get(reverse("public:legal")).content.decode()
     )
+
+
+def test_replaced_identity_documents_and_ribs_in_the_history_go_too(
+    settings, _isolated_storage, django_capture_on_commit_callbacks
+):
+    """A RIB replaced by a modification (R-AFT-2) or an « A compléter » round (R-AFT-1) is kept
+    with the request's history: it goes with the same retention, the kbis it replaced stays, and
+    the history keeps the name, size and SHA-256 that its receipt shows."""
+    from django.core.files.base import ContentFile
+
+    from enrolment.models import CorrectionRound, EnrolmentVersion
+
+    settings.IDENTITY_DOCUMENT_RETENTION_DAYS = 180
+    settings.RIB_RETENTION_DAYS = 180
+    enrolment = decided_request_with_documents()
+    storage = EnrolmentDocument._meta.get_field("file").storage
+    old_rib = storage.save("documents/ancien-rib.pdf", ContentFile(b"%PDF-1.4 ancien RIB"))
+    old_kbis = storage.save("documents/ancien-kbis.pdf", ContentFile(b"%PDF-1.4 ancien kbis"))
+    old_id = storage.save("documents/ancienne-cni.pdf", ContentFile(b"%PDF-1.4 ancienne CNI"))
+    meta = {"name": "rib.pdf", "size": 19, "sha256": "a" * 64, "content_type": "application/pdf"}
+    version = EnrolmentVersion.objects.create(
+        enrolment=enrolment,
+        index=1,
+        status=EnrolmentVersion.Status.VALIDATED,
+        previous_documents={Kind.RIB: {**meta, "file": old_rib}, Kind.KBIS: {**meta, "file": old_kbis}},
+    )
+    round_ = CorrectionRound.objects.create(
+        enrolment=enrolment,
+        number=1,
+        items=["representative_id"],
+        message="Pièce illisible",
+        requested_by=agent(),
+        expires_at=DECIDED,
+        answered_at=DECIDED,
+        previous_documents={Kind.REPRESENTATIVE_ID: {**meta, "file": old_id}},
+    )
+
+    with freeze_time(DECIDED + timedelta(days=179)), django_capture_on_commit_callbacks(execute=True):
+        retention.purge_decided_documents()
+    assert storage.exists(old_rib) and storage.exists(old_id)
+
+    with freeze_time(DECIDED + timedelta(days=181)), django_capture_on_commit_callbacks(execute=True):
+        retention.purge_decided_documents()
+
+    assert not storage.exists(old_rib) and not storage.exists(old_id)
+    assert storage.exists(old_kbis)
+    version.refresh_from_db()
+    round_.refresh_from_db()
+    assert "file" not in version.previous_documents[Kind.RIB]
+    assert version.previous_documents[Kind.RIB]["sha256"] == "a" * 64
+    assert version.previous_documents[Kind.KBIS]["file"] == old_kbis
+    assert "file" not in round_.previous_documents[Kind.REPRESENTATIVE_ID]
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.PURGE).count() >= 2
+    assert chain.verify().intact

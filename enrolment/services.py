@@ -131,7 +131,7 @@ def submit_enrolment(*, submission: EnrolmentSubmission) -> EnrolmentRequest:
                 document.enrolment = enrolment
             EnrolmentDocument.objects.bulk_create(documents)
             StatusChange.objects.create(enrolment=enrolment, from_status="", to_status=enrolment.status)
-            record_original(enrolment)
+            record_original(enrolment, documents)
             _queue_acknowledgement(enrolment)
             request_stored.send(sender=EnrolmentRequest, enrolment=enrolment)  # R-OPS-3
     except IntegrityError as error:
@@ -192,8 +192,9 @@ def _create_request(submission: EnrolmentSubmission, software: ReferencedSoftwar
     )
 
 
-def record_original(enrolment: EnrolmentRequest) -> EnrolmentVersion:
-    """The version M0 (R-AFT-2): a snapshot of the request as submitted, with its documents."""
+def record_original(enrolment: EnrolmentRequest, documents: list[EnrolmentDocument] | None = None) -> EnrolmentVersion:
+    """The version M0 (R-AFT-2): a snapshot of the request as submitted, with its documents (those
+    just stored can be given: no SELECT to read them back, R-PERF-3)."""
     names = (*Company.names(), *Applicant.names(), *Bank.names(), "vat_rate")
     return EnrolmentVersion.objects.create(
         enrolment=enrolment,
@@ -208,7 +209,7 @@ def record_original(enrolment: EnrolmentRequest) -> EnrolmentVersion:
                 "size": document.size,
                 "sha256": document.sha256,
             }
-            for document in enrolment.documents.all()
+            for document in (enrolment.documents.all() if documents is None else documents)
         },
         submitted_at=enrolment.submitted_at,
     )

@@ -96,6 +96,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.upload_errors: dict[str, str] = {}
         self.built_forms: dict[str, Any] = {}
+        self.stored = False
         return super().dispatch(request, *args, **kwargs)
 
     # --- forms ----------------------------------------------------------------------------------
@@ -288,11 +289,19 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         final = posted_step == self.steps.last
         # SECURITY R5: the final POST sent twice at once (a double click, a browser's retry) is
         # handled one after the other; the second one finds the stored request and goes to the
-        # confirmation, before the captcha the first one used up is checked again.
+        # confirmation. The database is only asked when the final POST did not store the request
+        # itself (the captcha the first one used up is refused): a request stored under the same
+        # key makes the INSERT fail and is returned by submit_enrolment (R-PERF-3: no look-up of
+        # the key on the way to a new request).
         with submission_lock(posted_key) if posted_key and final else nullcontext():
-            if posted_key and self.already_submitted(posted_key):
+            if posted_key and posted_key in self.request.session.get(SUBMITTED_KEYS, []):
                 return redirect("enrolment:done")
-            return self.post_step(*args, **kwargs)
+            if posted_key and not final and self.already_submitted(posted_key):
+                return redirect("enrolment:done")
+            response = self.post_step(*args, **kwargs)
+            if posted_key and final and not self.stored and self.already_submitted(posted_key):
+                return redirect("enrolment:done")
+            return response
 
     def post_step(self, *args: Any, **kwargs: Any) -> HttpResponse:
         self.storage.current_step = self.request.POST[f"{self.prefix}-current_step"]
@@ -423,6 +432,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         outcome = self.submit(final_forms)
         if not isinstance(outcome, EnrolmentRequest):
             return self.back_to_step(*outcome)
+        self.stored = True
         ratelimit.record(SUBMISSIONS, client_ip(self.request))
         self.storage.reset()
         self.remember_done(outcome)

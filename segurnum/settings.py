@@ -121,7 +121,7 @@ TEMPLATES = [
 
 # Widgets render through the project's templates, so templates/captcha/ can override the
 # captcha's markup (French text alternative, audio link).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+FORM_RENDERER = "segurnum.renderers.FormRenderer"
 
 VAR_DIR = Path(env("SEGURNUM_VAR_DIR", str(BASE_DIR / "var")))
 

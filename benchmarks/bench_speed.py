@@ -51,6 +51,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -700,7 +701,10 @@ def walk(port: int, index: int, floor: bool, certificate: tuple[str, bytes, str]
     }
     label = next(labels)
     expect(record(label, client.post(step_path("confirmation"), fields)), 302, label, "confirmation")
-    done = expect(record(next(labels), client.get("/enrolement/confirmation/")), 200, "confirmation")
+    # The confirmation lives at its own address (tracking): /enrolement/confirmation/ sends there.
+    moved = expect(client.get("/enrolement/confirmation/"), 302, "confirmation", "/enrolement/demande-enregistree/")
+    location = urllib.parse.urlsplit(moved.headers["location"]).path
+    done = expect(record(next(labels), client.get(location)), 200, "confirmation")
     if "ENR" not in done.text:
         raise AssertionError("pas de numéro ENR sur la page de confirmation")
     return results, floors

@@ -9,6 +9,7 @@ required.
 import re
 from typing import Any
 
+from captcha.conf import settings as captcha_settings
 from captcha.fields import CaptchaField, CaptchaTextInput
 from captcha.models import CaptchaStore
 from django import forms
@@ -112,6 +113,23 @@ class SecurityCodeField(CaptchaField):
         )
         kwargs.setdefault("widget", SecurityCodeInput(attrs={"autocomplete": "off", "autocapitalize": "off"}))
         super().__init__(**kwargs)
+
+    def clean(self, value):
+        """django-simple-captcha's check in one statement when the code is right (R-PERF-3): the
+        code is deleted, used, only if it matches and has not expired; a wrong code is deleted too
+        (one try per code). Expired codes are purged by the periodic housekeeping
+        (``enrolment.tasks.purge_expired_captchas``), not on every check."""
+        forms.MultiValueField.clean(self, value)
+        response, value[1] = (value[1] or "").strip().lower(), ""
+        codes = CaptchaStore.objects.filter(hashkey=value[0])
+        if captcha_settings.CAPTCHA_TEST_MODE and response == "passed":
+            codes.delete()
+        elif self.required or response:
+            used, _ = codes.filter(expiration__gt=timezone.now(), response=response).delete()
+            if not used:
+                codes.delete()
+                raise ValidationError(self.error_messages["invalid"])
+        return value
 
 
 class WizardStepForm(forms.Form):

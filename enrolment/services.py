@@ -193,8 +193,8 @@ def _create_request(submission: EnrolmentSubmission, software: ReferencedSoftwar
 
 
 def record_original(enrolment: EnrolmentRequest, documents: list[EnrolmentDocument] | None = None) -> EnrolmentVersion:
-    """The version M0 (R-AFT-2): a snapshot of the request as submitted, with its documents
-    (``documents`` when the caller has just stored them: no query to read them back)."""
+    """The version M0 (R-AFT-2): a snapshot of the request as submitted, with its documents (those
+    just stored can be given: no SELECT to read them back, R-PERF-3)."""
     names = (*Company.names(), *Applicant.names(), *Bank.names(), "vat_rate")
     return EnrolmentVersion.objects.create(
         enrolment=enrolment,

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from captcha.models import CaptchaStore
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
@@ -12,6 +13,13 @@ from enrolment.models import AccessRecord
 def purge_stale_drafts() -> int:
     """Remove the files of wizards abandoned for more than DRAFT_MAX_AGE_HOURS (SECURITY F13)."""
     return drafts.purge_stale_drafts()
+
+
+@shared_task
+def purge_expired_captchas() -> int:
+    """Delete the captcha codes past their expiration (R-PERF-3: not on every check)."""
+    deleted, _ = CaptchaStore.objects.filter(expiration__lte=timezone.now()).delete()
+    return deleted
 
 
 @shared_task

@@ -121,7 +121,7 @@ TEMPLATES = [
 
 # Widgets render through the project's templates, so templates/captcha/ can override the
 # captcha's markup (French text alternative, audio link).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+FORM_RENDERER = "segurnum.renderers.FormRenderer"
 
 VAR_DIR = Path(env("SEGURNUM_VAR_DIR", str(BASE_DIR / "var")))
 
@@ -279,6 +279,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "requeue-pending-emails": {"task": "notifications.tasks.requeue_pending_emails", "schedule": 120.0},
     "purge-stale-drafts": {"task": "enrolment.tasks.purge_stale_drafts", "schedule": 3600.0},
+    # Captcha codes past their expiration (R-PERF-3: the check itself no longer purges them).
+    "purge-expired-captchas": {"task": "enrolment.tasks.purge_expired_captchas", "schedule": 900.0},
     "purge-old-access-records": {"task": "enrolment.tasks.purge_old_access_records", "schedule": 86400.0},
     "process-pending-recovery-requests": {
         "task": "accounts.tasks.process_pending_recovery_requests",

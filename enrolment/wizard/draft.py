@@ -30,6 +30,8 @@ class Draft:
     flash: dict[str, dict[str, str]] = field(default_factory=dict)
     # The captcha kept on the screen when a new code was refused (SECURITY A12): step → key.
     captcha_kept: dict[str, str] = field(default_factory=dict)
+    # Steps whose stored data was found valid: step → digest of the form's data and inputs.
+    valid: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> "Draft":
@@ -87,6 +89,12 @@ class Draft:
 
     def take_kept_captcha(self, step: str) -> str | None:
         return self.captcha_kept.pop(step, None)
+
+    def remember_valid(self, step: str, digest: str | None) -> None:
+        if digest:
+            self.valid[step] = digest
+        else:
+            self.valid.pop(step, None)
 
     def files_of(self, step: str) -> dict[str, dict[str, Any]]:
         return self.files.setdefault(step, {})

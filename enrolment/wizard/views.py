@@ -7,6 +7,7 @@ kept files and messages live in a typed ``Draft``; the summary and the submissio
 ``enrolment.wizard.recap``.
 """
 
+import json
 import logging
 from contextlib import nullcontext
 from typing import Any
@@ -16,7 +17,7 @@ from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.loader import get_template
-from django.utils.crypto import constant_time_compare
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.decorators import method_decorator
 from formtools.wizard.views import NamedUrlSessionWizardView
 
@@ -94,9 +95,35 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.upload_errors: dict[str, str] = {}
+        self.built_forms: dict[str, Any] = {}
+        self.stored = False
         return super().dispatch(request, *args, **kwargs)
 
     # --- forms ----------------------------------------------------------------------------------
+
+    def get_form(self, step: str | None = None, data=None, files=None):
+        """Each form is built, and validated, once per request (R-PERF-5): asked again for the same
+        step with the same data and the same state of the draft, the same form is returned."""
+        step = step or self.steps.current
+        key = self.form_key(step, data, files)
+        form = self.built_forms.get(key)
+        if form is None:
+            form = self.built_forms[key] = super().get_form(step, data, files)
+        return form
+
+    def form_key(self, step: str, data=None, files=None) -> str:
+        """What a step's form is made of: its data, and what the view gives it from the draft."""
+        if data is not None:
+            data = sorted(data.lists() if hasattr(data, "lists") else data.items())
+        return json.dumps(
+            [step, data, sorted(files or ()), self.get_form_kwargs(step), self.get_form_initial(step)],
+            sort_keys=True,
+            default=str,
+        )
+
+    def forget_form(self, form) -> None:
+        """A form about to be changed for its display (messages added) is not reused."""
+        self.built_forms = {key: built for key, built in self.built_forms.items() if built is not form}
 
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
         step = step or self.steps.current
@@ -123,7 +150,10 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         if self.steps.current == Step.CONFIRMATION:
             self.draft.certify()
             self.save_draft()
-        return super().process_step(form)
+        data = super().process_step(form)
+        # Validated just now, and stored as it is: the next requests need not validate it again.
+        self.remember_validity(self.steps.current, self.step_digest(self.steps.current, data), form)
+        return data
 
     def process_step_files(self, form) -> dict:
         # Files never go through formtools' file storage: they are judged and kept as soon as
@@ -146,6 +176,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         if kept_captcha or flashed:
             self.save_draft()
         if flashed:
+            self.forget_form(form)
             show_flash(form, flashed)
         return super().render(form, **kwargs)
 
@@ -195,10 +226,28 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         return reached
 
     def step_is_valid(self, step: str) -> bool:
+        """Whether the step's stored data is valid. A step found valid is remembered in the draft
+        with a digest of what its form is made of (R-PERF-5): while neither its data nor the draft
+        it depends on change, later requests do not validate it again. A step asking a captcha is
+        never remembered (a captcha is answered once). « Terminer » validates every step itself."""
         data = self.storage.get_step_data(step)
         if data is None:
             return False
-        return self.get_form(step, data=data).is_valid()
+        digest = self.step_digest(step, data)
+        if self.draft.valid.get(step) == digest:
+            return True
+        form = self.get_form(step, data=data)
+        self.remember_validity(step, digest, form)
+        return form.is_valid()
+
+    def step_digest(self, step: str, data) -> str:
+        return salted_hmac("enrolment.valid-step", self.form_key(step, data), algorithm="sha256").hexdigest()
+
+    def remember_validity(self, step: str, digest: str, form) -> None:
+        remembered = digest if form.is_valid() and "captcha" not in form.fields else None
+        if self.draft.valid.get(step) != remembered:
+            self.draft.remember_valid(step, remembered)
+            self.save_draft()
 
     def first_invalid_step(self, until: str) -> str | None:
         for step in Step:
@@ -240,11 +289,19 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         final = posted_step == self.steps.last
         # SECURITY R5: the final POST sent twice at once (a double click, a browser's retry) is
         # handled one after the other; the second one finds the stored request and goes to the
-        # confirmation, before the captcha the first one used up is checked again.
+        # confirmation. The database is only asked when the final POST did not store the request
+        # itself (the captcha the first one used up is refused): a request stored under the same
+        # key makes the INSERT fail and is returned by submit_enrolment (R-PERF-3: no look-up of
+        # the key on the way to a new request).
         with submission_lock(posted_key) if posted_key and final else nullcontext():
-            if posted_key and self.already_submitted(posted_key):
+            if posted_key and posted_key in self.request.session.get(SUBMITTED_KEYS, []):
                 return redirect("enrolment:done")
-            return self.post_step(*args, **kwargs)
+            if posted_key and not final and self.already_submitted(posted_key):
+                return redirect("enrolment:done")
+            response = self.post_step(*args, **kwargs)
+            if posted_key and final and not self.stored and self.already_submitted(posted_key):
+                return redirect("enrolment:done")
+            return response
 
     def post_step(self, *args: Any, **kwargs: Any) -> HttpResponse:
         self.storage.current_step = self.request.POST[f"{self.prefix}-current_step"]
@@ -375,6 +432,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         outcome = self.submit(final_forms)
         if not isinstance(outcome, EnrolmentRequest):
             return self.back_to_step(*outcome)
+        self.stored = True
         ratelimit.record(SUBMISSIONS, client_ip(self.request))
         self.storage.reset()
         self.remember_done(outcome)

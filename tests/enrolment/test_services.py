@@ -93,8 +93,8 @@ def test_submission_takes_ten_statements_whatever_the_number_of_documents(
     _isolated_storage, django_assert_max_num_queries
 ):
     """R-PERF-3: the software, the counter (one UPDATE … RETURNING), the request, its documents in
-    one INSERT, its first status, its version M0 (R-AFT-2), its acknowledgement (one INSERT) and
-    the pending computation of its consistency flags (R-OPS-3), plus the savepoint of the
+    one INSERT, its first status, its version M0 (the documents just stored, not read back), its
+    acknowledgement and its flags' refresh (one INSERT each), plus the savepoint of the
     transaction opened here (the wizard's « Terminer » opens its own), whatever the documents."""
     data = submission()
     key = str(data.submission_key)

@@ -108,6 +108,8 @@ def test_the_filtered_list_is_written_into_the_private_storage_and_downloaded_fr
     download = client.get(download_url(export))
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith('attachment; filename="demandes-enrolement-')
+    assert (download["Cache-Control"], download["X-Content-Type-Options"]) == ("no-store", "nosniff")
+    assert download["Content-Security-Policy"] == "default-src 'none'; sandbox"
     content = b"".join(download.streaming_content)
     assert [
         list(row) for row in load_workbook(io.BytesIO(content), read_only=True).active.iter_rows(values_only=True)

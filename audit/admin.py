@@ -6,13 +6,18 @@ import json
 
 from django.contrib import admin
 from django.contrib.admin import DateFieldListFilter
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.models import DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import path
 from django.utils import timezone
 
 from audit import services
 from audit.models import AuditEntry
+from audit.signals import mirror_log_entry
 from segurnum.admin import ReadOnlyAdminMixin
 
 EXPORT_PERMISSION = "audit.export_auditentry"
@@ -28,6 +33,33 @@ CSV_HEADERS = [
     "Empreinte précédente",
     "Empreinte",
 ]
+
+
+@admin.action(permissions=["delete"], description=django_delete_selected.short_description)
+def delete_selected(modeladmin, request, queryset):
+    """Django's « Supprimer les … sélectionnés », whose deletions reach the audit trail too
+    (R-OPS-4): Django logs several at once in one batch (bulk_create, no post_save), so the
+    entries it has just written are mirrored here, in the same transaction as the deletion."""
+    with transaction.atomic():
+        last = LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        pks = [str(pk) for pk in queryset.values_list("pk", flat=True)]
+        response = django_delete_selected(modeladmin, request, queryset)
+        written = list(
+            LogEntry.objects.filter(
+                pk__gt=last,
+                user_id=request.user.pk,
+                action_flag=DELETION,
+                content_type=ContentType.objects.get_for_model(queryset.model, for_concrete_model=False),
+                object_id__in=pks,
+            ).order_by("pk")
+        )
+        if len(written) > 1:  # a single one is saved on its own, and mirrored by post_save already
+            for entry in written:
+                mirror_log_entry(entry)
+    return response
+
+
+admin.site.add_action(delete_selected, "delete_selected")
 
 
 class _Echo:

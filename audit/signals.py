@@ -3,7 +3,9 @@
 - the consultation log is mirrored by its own app (``enrolment.audit_mirror``), since the audit
   trail imports no app above it;
 - Django's admin change log (LogEntry): every addition, change or deletion an agent makes in the
-  back office (referenced software, filing windows, users and groups…).
+  back office (referenced software, filing windows, users and groups…). The deletions of the
+  admin's « Supprimer les … sélectionnés » action are logged in one batch (bulk_create, no
+  post_save): the action is wrapped in ``audit.admin`` and mirrors them with ``mirror_log_entry``.
 """
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
@@ -20,6 +22,10 @@ LOG_ENTRY_VERBS = {ADDITION: "ajout", CHANGE: "modification", DELETION: "suppres
 def mirror_admin_change(sender, instance: LogEntry, created: bool, raw: bool = False, **kwargs) -> None:
     if not created or raw:
         return
+    mirror_log_entry(instance)
+
+
+def mirror_log_entry(instance: LogEntry) -> None:
     content_type = instance.content_type
     chain.append(
         action=AuditEntry.Action.DATA_CHANGE,

@@ -5,7 +5,12 @@
   decision, purged every day (``operations.tasks.purge_decided_documents``);
 - abandoned wizards: their draft files after DRAFT_MAX_AGE_HOURS (``enrolment.drafts``) and their
   sessions once expired (``accounts.services.purge_expired_sessions``), every hour;
-- the consultation log after ACCESS_LOG_RETENTION_DAYS (``enrolment.tasks``).
+- the consultation log after ACCESS_LOG_RETENTION_DAYS (``enrolment.tasks``);
+- the company registry's answers (``flags.RegistryAnswer``, which may name a sole trader):
+  REGISTRY_ANSWER_RETENTION_DAYS after the decision on every request that used them, or
+  REGISTRY_ANSWER_UNUSED_DAYS after the look-up when no request used them, every day
+  (``purge_registry_answers``);
+- the XLSX export files after EXPORT_FILE_RETENTION_HOURS (``exports.services``), every hour.
 
 All run from CELERY_BEAT_SCHEDULE, and in the embedded default from the web process
 (``segurnum.housekeeping``). ``durations()`` gives the « Données personnelles » page its text,
@@ -18,11 +23,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from audit import services as audit
 from enrolment.models import CorrectionRound, EnrolmentDocument, EnrolmentRequest, EnrolmentVersion
+from flags.models import RegistryAnswer
 from segurnum.storage import storage_errors
 
 logger = logging.getLogger(__name__)
@@ -65,6 +71,15 @@ def durations() -> list[Duration]:
         Duration(
             "Journal des consultations du back-office",
             _days(settings.ACCESS_LOG_RETENTION_DAYS),
+        ),
+        Duration(
+            "Réponses du répertoire des entreprises (SIRET, dénomination, adresse) consultées lors de l'enrôlement",
+            f"{_days(settings.REGISTRY_ANSWER_RETENTION_DAYS)} après la décision sur la demande d'enrôlement ; "
+            f"{_days(settings.REGISTRY_ANSWER_UNUSED_DAYS)} après la consultation si aucune demande n'a été soumise",
+        ),
+        Duration(
+            "Exports XLSX du back-office",
+            f"{_hours(settings.EXPORT_FILE_RETENTION_HOURS)} après la demande d'export",
         ),
     ]
 
@@ -180,3 +195,25 @@ def _delete_files(storage, names: list[str]) -> None:
             storage.delete(name)
         except storage_errors(storage):
             logger.warning("Fichier %s non supprimé : la purge suivante ne le retrouvera pas", name, exc_info=True)
+
+
+def purge_registry_answers(now=None) -> int:
+    """Delete the registry's answers no request needs any more (R-OPS-5).
+
+    An answer is used by the requests of its SIRET submitted after the look-up (the flags compare
+    with the last answer before the submission, ``flags.rules.address_changed``). It goes when all
+    of them were decided more than REGISTRY_ANSWER_RETENTION_DAYS ago, or, when none was
+    submitted, REGISTRY_ANSWER_UNUSED_DAYS after the look-up. Returns the number deleted.
+    """
+    now = now or timezone.now()
+    used_by = EnrolmentRequest.objects.filter(siret=OuterRef("siret"), submitted_at__gte=OuterRef("looked_up_at"))
+    still_needed = used_by.filter(
+        Q(decided_at__isnull=True) | Q(decided_at__gte=now - timedelta(days=settings.REGISTRY_ANSWER_RETENTION_DAYS))
+    )
+    unused_since = now - timedelta(days=settings.REGISTRY_ANSWER_UNUSED_DAYS)
+    removed, _ = RegistryAnswer.objects.filter(
+        (Q(Exists(used_by)) & ~Q(Exists(still_needed))) | (~Q(Exists(used_by)) & Q(looked_up_at__lt=unused_since))
+    ).delete()
+    if removed:
+        logger.info("%s réponse(s) du répertoire des entreprises supprimée(s) (durée de conservation échue)", removed)
+    return removed

@@ -298,6 +298,12 @@ CELERY_BEAT_SCHEDULE = {
     "purge-decided-documents": {"task": "operations.tasks.purge_decided_documents", "schedule": 86400.0},
     # R-OPS-3: consistency flags whose computation a broker that was down left pending.
     "requeue-flag-refreshes": {"task": "flags.tasks.requeue_flag_refreshes", "schedule": 120.0},
+    # R-OPS-5: the company registry's answers kept for the flags, deleted once no longer needed.
+    "purge-registry-answers": {"task": "operations.tasks.purge_registry_answers", "schedule": 86400.0},
+    # R-OPS-1: XLSX exports waiting for a worker that a broker that was down left pending.
+    "requeue-xlsx-exports": {"task": "exports.tasks.requeue_xlsx_exports", "schedule": 120.0},
+    # R-OPS-5: the XLSX export files, deleted EXPORT_FILE_RETENTION_HOURS after they were asked for.
+    "purge-xlsx-exports": {"task": "exports.tasks.purge_xlsx_exports", "schedule": 3600.0},
 }
 # R-AFT-1: a request « A compléter »: the vendor's link is valid 15 days, reminded at day 7.
 CORRECTION_LINK_DAYS = int(env("SEGURNUM_CORRECTION_LINK_DAYS", "15"))
@@ -308,6 +314,11 @@ IDENTITY_DOCUMENT_RETENTION_DAYS = int(env("SEGURNUM_IDENTITY_DOCUMENT_RETENTION
 RIB_RETENTION_DAYS = int(env("SEGURNUM_RIB_RETENTION_DAYS", "180"))
 # How long the back office's consultation log is kept (SECURITY P3: 6 to 12 months).
 ACCESS_LOG_RETENTION_DAYS = int(env("SEGURNUM_ACCESS_LOG_RETENTION_DAYS", "365"))
+# The company registry's answers kept to compare addresses (R-OPS-3) may name a sole trader: they
+# are deleted this many days after the decision on the requests that used them, and this many days
+# after the look-up when no request used them (R-OPS-5).
+REGISTRY_ANSWER_RETENTION_DAYS = int(env("SEGURNUM_REGISTRY_ANSWER_RETENTION_DAYS", "180"))
+REGISTRY_ANSWER_UNUSED_DAYS = int(env("SEGURNUM_REGISTRY_ANSWER_UNUSED_DAYS", "30"))
 CELERY_TIMEZONE = TIME_ZONE
 
 # Mail. Default: one .log file per message under var/mail.
@@ -539,10 +550,12 @@ DRAFT_ADDRESS_MAX_BYTES = int(env("SEGURNUM_DRAFT_ADDRESS_MAX_MIB", "200")) * 10
 DRAFT_MAX_FILES = int(env("SEGURNUM_DRAFT_MAX_FILES", "10"))
 DRAFT_MAX_BYTES = int(env("SEGURNUM_DRAFT_MAX_MIB", "40")) * 1024 * 1024
 
-# Exports of the back office (R-OPS-1): an XLSX is written whole before it is sent, within the web
-# worker's timeout (GUNICORN_TIMEOUT); beyond this many rows the agent is asked for the CSV, which
-# streams row by row.
-EXPORT_XLSX_MAX_ROWS = int(env("SEGURNUM_EXPORT_XLSX_MAX_ROWS", "20000"))
+# Exports of the back office (R-OPS-1): an XLSX is written by a Celery task into the private
+# storage (encrypted), then downloaded from the « Exports » page; the CSV streams row by row. A file
+# is deleted this many hours after it was asked for (R-OPS-5).
+EXPORT_FILE_RETENTION_HOURS = int(env("SEGURNUM_EXPORT_FILE_RETENTION_HOURS", "48"))
+# While an export is « en préparation », the « Exports » page reloads itself every this many seconds.
+EXPORT_REFRESH_SECONDS = int(env("SEGURNUM_EXPORT_REFRESH_SECONDS", "5"))
 # Without a broker there is no beat: the web process runs the periodic tasks itself, after the
 # responses it sends, each at most as often as beat would (segurnum.housekeeping).
 HOUSEKEEPING_IN_WEB = env_bool("SEGURNUM_HOUSEKEEPING_IN_WEB", CELERY_TASK_ALWAYS_EAGER)

@@ -214,3 +214,28 @@ def test_support_lookups_are_mirrored_too(client):
         f"{enrolment.number} (recherche « {enrolment.number} »)",
     )
     assert entry.details["consultation"] == "Recherche par le support"
+
+
+def test_the_admin_bulk_deletion_of_two_rows_is_mirrored_into_the_chain(client):
+    client.force_login(agent(username="camille.roux", is_superuser=True))
+    first = ReferencedSoftwareFactory(referencing_number="tndSAS0101", software_name="ARCAD SAAD")
+    second = ReferencedSoftwareFactory(referencing_number="tndSAS0102", software_name="MEDIBOARD")
+    kept = ReferencedSoftwareFactory(referencing_number="tndSAS0103")
+    labels = {str(first), str(second)}
+    url = reverse("admin:enrolment_referencedsoftware_changelist")
+    selection = {"action": "delete_selected", "_selected_action": [first.pk, second.pk]}
+    confirmation = client.post(url, selection)
+    assert "<title>Supprimer plusieurs objets" in confirmation.content.decode()
+    assert not AuditEntry.objects.filter(action="data_change").exists()
+
+    response = client.post(url, {**selection, "post": "yes"})
+    assert response.status_code == 302
+    assert list(ReferencedSoftware.objects.values_list("pk", flat=True)) == [kept.pk]
+    entries = AuditEntry.objects.filter(action="data_change").order_by("position")
+    assert [(entry.actor_label, entry.object_type, entry.details["operation"]) for entry in entries] == [
+        ("camille.roux", "enrolment.referencedsoftware", "suppression"),
+        ("camille.roux", "enrolment.referencedsoftware", "suppression"),
+    ]
+    assert {entry.object_label for entry in entries} == labels
+    assert {entry.object_id for entry in entries} == {str(first.pk), str(second.pk)}
+    assert verify_output().startswith("Journal d'audit intègre : 2 entrée(s)")

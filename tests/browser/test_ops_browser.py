@@ -3,6 +3,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -42,11 +43,19 @@ def test_an_agent_reads_the_dashboard_with_its_data_tables(page):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Accueil"
 
-    # The list filtered on « En cours d'instruction », exported as XLSX (R-OPS-1).
+    # The list filtered on « En cours d'instruction », exported as XLSX (R-OPS-1): prepared in the
+    # background, the agent waits on « Exports », which reloads itself, then downloads it there.
     page.goto("/admin/enrolment/enrolmentrequest/?status__exact=in_review")
     assert_admin_accessible(page)
+    page.get_by_role("link", name="Exporter : Demandes d'enrôlement (XLSX)").click()
+    expect(page.get_by_role("heading", name="Exports", exact=True)).to_be_visible()
+    expect(page.get_by_text("Export XLSX en préparation : il sera téléchargeable sur cette page")).to_be_visible()
+    download_link = page.get_by_role("link", name=re.compile(r"^Télécharger Demandes d'enrôlement du "))
+    expect(download_link).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("cell", name="prêt", exact=True)).to_be_visible()
+    assert_admin_accessible(page)
     with page.expect_download() as download:
-        page.get_by_role("link", name="Exporter : Demandes d'enrôlement (XLSX)").click()
+        download_link.click()
     sheet = load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True).active
     header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert header[:2] == ["Numéro de demande", "Statut"]

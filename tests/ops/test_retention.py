@@ -13,6 +13,7 @@ from freezegun import freeze_time
 from audit import chain
 from audit.models import AuditEntry
 from enrolment.models import EnrolmentDocument, EnrolmentRequest
+from flags.models import RegistryAnswer
 from operations import retention
 from segurnum import housekeeping
 from tests.factories import EnrolmentDocumentFactory, EnrolmentRequestFactory, agent
@@ -103,6 +104,7 @@ def test_the_schedule_runs_every_purge_in_the_embedded_default(
     """`make run` has no beat: the web process runs the schedule, here with time moved on."""
     tasks = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert tasks["operations.tasks.purge_decided_documents"] <= 86400
+    assert tasks["operations.tasks.purge_registry_answers"] <= 86400
     cache.clear()
     with freeze_time(DECIDED):
         enrolment = decided_request_with_documents()
@@ -114,7 +116,9 @@ def test_the_schedule_runs_every_purge_in_the_embedded_default(
     with freeze_time(DECIDED + timedelta(days=181)), django_capture_on_commit_callbacks(execute=True):
         ran = housekeeping.run_if_due()
 
-    assert {"purge-decided-documents", "purge-stale-drafts", "clear-expired-sessions"} <= set(ran)
+    assert {"purge-decided-documents", "purge-stale-drafts", "clear-expired-sessions", "purge-registry-answers"} <= set(
+        ran
+    )
     assert kinds_of(enrolment) == {Kind.REFERENCING_CERTIFICATE, Kind.KBIS}
     assert len(stored_files(_isolated_storage)) == 2
     assert not Session.objects.exists()
@@ -136,6 +140,16 @@ def test_the_personal_data_page_states_each_duration_from_the_settings(client, s
     assert "<td>24 heures après le dernier dépôt</td>" in html
     assert "<td>12 heures au plus (effacées à l&#x27;expiration de la session)</td>" in html
     assert '<th scope="row">Journal des consultations du back-office</th><td>365 jours</td>' in html
+    settings.REGISTRY_ANSWER_RETENTION_DAYS = 120
+    settings.REGISTRY_ANSWER_UNUSED_DAYS = 20
+    settings.EXPORT_FILE_RETENTION_HOURS = 48
+    html = client.get(reverse("public:legal")).content.decode()
+    assert (
+        '<th scope="row">Réponses du répertoire des entreprises (SIRET, dénomination, adresse) consultées lors de '
+        "l&#x27;enrôlement</th><td>120 jours après la décision sur la demande d&#x27;enrôlement ; 20 jours après la "
+        "consultation si aucune demande n&#x27;a été soumise</td>"
+    ) in html
+    assert '<th scope="row">Exports XLSX du back-office</th><td>48 heures après la demande d&#x27;export</td>' in html
 
     settings.RIB_RETENTION_DAYS = 1
     assert (
@@ -195,3 +209,44 @@ def test_replaced_identity_documents_and_ribs_in_the_history_go_too(
     assert "file" not in round_.previous_documents[Kind.REPRESENTATIVE_ID]
     assert AuditEntry.objects.filter(action=AuditEntry.Action.PURGE).count() >= 2
     assert chain.verify().intact
+
+
+SOLE_TRADER = {"siret": "73282932000074", "denomination": "MARTIN JEAN", "city": "LYON"}
+
+
+def registry_answer(siret: str, at: datetime) -> RegistryAnswer:
+    with freeze_time(at):
+        return RegistryAnswer.objects.create(siret=siret, answer={**SOLE_TRADER, "siret": siret})
+
+
+def test_registry_answers_go_after_the_decision_of_the_requests_that_used_them(settings):
+    """A sole trader's registry answer names a person: kept while a request needs it, then deleted."""
+    settings.REGISTRY_ANSWER_RETENTION_DAYS = 180
+    settings.REGISTRY_ANSWER_UNUSED_DAYS = 30
+    looked_up = DECIDED - timedelta(days=10)
+    used = registry_answer("73282932000074", looked_up)
+    with freeze_time(looked_up + timedelta(hours=1)):
+        enrolment = EnrolmentRequestFactory(siret="73282932000074", status=EnrolmentRequest.Status.SUBMITTED)
+    other_used = registry_answer("44306184100047", looked_up)
+    with freeze_time(looked_up + timedelta(hours=1)):
+        undecided = EnrolmentRequestFactory(siret="44306184100047", status=EnrolmentRequest.Status.IN_REVIEW)
+    registry_answer("55208131766522", looked_up)  # no request followed
+
+    with freeze_time(looked_up + timedelta(days=29, hours=23)):
+        assert retention.purge_registry_answers() == 0
+    with freeze_time(looked_up + timedelta(days=30, minutes=1)):
+        assert retention.purge_registry_answers() == 1  # no request was submitted after that look-up
+    assert set(RegistryAnswer.objects.values_list("pk", flat=True)) == {used.pk, other_used.pk}
+
+    EnrolmentRequest.objects.filter(pk=enrolment.pk).update(
+        status=EnrolmentRequest.Status.VALIDATED, decided_at=DECIDED
+    )
+    with freeze_time(DECIDED + timedelta(days=179, hours=23)):
+        assert retention.purge_registry_answers() == 0
+    with freeze_time(DECIDED + timedelta(days=180, minutes=1)):
+        assert retention.purge_registry_answers() == 1
+    assert list(RegistryAnswer.objects.values_list("pk", flat=True)) == [other_used.pk]
+
+    with freeze_time(DECIDED + timedelta(days=3650)):  # its request is still being examined
+        assert retention.purge_registry_answers() == 0
+    assert undecided.decided_at is None

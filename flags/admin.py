@@ -89,6 +89,9 @@ def subject_url(flag: ConsistencyFlag) -> str:
 @admin.register(ConsistencyFlag)
 class ConsistencyFlagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("subject", "rule", "message", "detected_at", "verification")
+    # The subject is a link of its own (the request): the flag's page opens from its rule, not from
+    # a link around another link (an empty link for assistive technologies).
+    list_display_links = ("rule",)
     list_filter = ("rule", ("verified_at", admin.EmptyFieldListFilter))
     list_select_related = ("enrolment", "funding_request", "verified_by")
     search_fields = ("=enrolment__number", "=funding_request__number")

@@ -14,21 +14,49 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from unittest.mock import patch
+from urllib.parse import urlsplit
 
 import pytest
+from captcha.models import CaptchaStore
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.test import Client, override_settings
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
+from stdnum import luhn
 
 from accounts import services as account_services
+from enrolment import links, versions
 from enrolment import services as enrolment_services
-from enrolment.models import EnrolmentRequest
+from enrolment.models import CorrectionRound, EnrolmentDocument, EnrolmentRequest
+from flags import services as flag_services
+from flags.models import ConsistencyFlag
 from funding import format as funding_format
-from tests.browser.helpers import AXE, captcha, choose, field, guide_enrolment, open_page, wait_for_design_system
+from tests.browser.helpers import (
+    AXE,
+    attach,
+    captcha,
+    choose,
+    field,
+    guide_enrolment,
+    open_page,
+    wait_for_design_system,
+)
+from tests.enrolment.test_versions import NEW_IBAN, bank_amendment
 from tests.enrolment.wizard import load_registries
-from tests.factories import EnrolmentRequestFactory, NewsFactory, UserFactory, agent, support_user
+from tests.factories import (
+    EnrolmentDocumentFactory,
+    EnrolmentRequestFactory,
+    NewsFactory,
+    UserFactory,
+    agent,
+    support_user,
+)
+from tests.factories import _siret as factory_siret
+from tests.flags.helpers import enrolment as flag_enrolment
+from tests.flags.helpers import iban as flag_iban
 from tests.funding.factories import EXAMPLE_SIRET, filed_request, open_window, validated_vendor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -108,6 +136,12 @@ class Seed:
     funding_vendor: object  # enrolled, funding request filed
     locked: object  # a vendor whose recovery is locked (five wrong answers)
     filer: object  # enrolled, about to file its funding request
+    tracked: dict  # « Suivre ma demande »: status → ENR number (SIRET: its establishment())
+    to_correct: EnrolmentRequest  # submitted, for the agent's « Demander des compléments »
+    correction_link: str  # path of the mailed link of an « A compléter » round
+    expired_link: str  # path of a link whose round expired
+    modification_pk: int  # a pending modification ENR…M1 (bank details)
+    flag_pk: int  # a consistency flag to verify
 
 
 def seed() -> Seed:
@@ -116,6 +150,7 @@ def seed() -> Seed:
     helpdesk = support_user(username="sam.support")
     vendor = UserFactory(username="marie.curie", first_name="Marie", last_name="Curie", email="marie@editeur.fr")
     validated = EnrolmentRequestFactory(account=vendor, status=EnrolmentRequest.Status.VALIDATED)
+    EnrolmentDocumentFactory(enrolment=validated, kind=EnrolmentDocument.Kind.RIB, original_name="ancien RIB.pdf")
     news = NewsFactory(title="TEST SAS", body="Le portail évolue. " * 20)
     # Validated by the agent through the service: account, mails (the support's « Courriels envoyés »).
     to_validate = EnrolmentRequestFactory(representative_email="eishiro.oda@example.fr")
@@ -130,6 +165,27 @@ def seed() -> Seed:
     funding = filed_request(funding_enrolment, json_content=example)
     locked = UserFactory(username="paul.bloque", recovery_locked_until=timezone.now() + timedelta(hours=1))
     filer = validated_vendor(username="demo.depot", number=FILER[0], siret=FILER[1], referencing=FILER[2]).account
+    tracked = tracked_requests(desk)
+    correction = EnrolmentRequestFactory(number="ENR0930M0", sequence=930)
+    round_ = versions.request_corrections(
+        enrolment=correction, by=desk, items=["iban", "rib"], message="L'IBAN ne correspond pas au RIB joint."
+    )
+    expired = versions.request_corrections(
+        enrolment=EnrolmentRequestFactory(number="ENR0931M0", sequence=931),
+        by=desk,
+        items=["iban"],
+        message="L'IBAN ne correspond pas au RIB joint.",
+    )
+    CorrectionRound.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    modified = validated_vendor(
+        username="demo.modification", number="ENR0940M0", siret=factory_siret(940), referencing="tndSAS0040"
+    )
+    EnrolmentDocumentFactory(enrolment=modified, kind=EnrolmentDocument.Kind.RIB, original_name="ancien RIB.pdf")
+    modification = versions.request_modification(
+        enrolment=modified, by=modified.account, amendment=bank_amendment(modified)
+    )
+    flagged = (flag_enrolment(iban=flag_iban(900)), flag_enrolment(iban=flag_iban(900)))
+    flag_services.refresh_enrolment_flags(enrolment_id=flagged[1].pk)
     return Seed(
         vendor,
         newcomer,
@@ -143,7 +199,42 @@ def seed() -> Seed:
         funding_enrolment.account,
         locked,
         filer,
+        tracked,
+        EnrolmentRequestFactory(number="ENR0932M0", sequence=932),
+        urlsplit(versions.correction_url(round_)).path,
+        urlsplit(versions.correction_url(expired)).path,
+        modification.pk,
+        ConsistencyFlag.objects.filter(enrolment=flagged[1]).first().pk,
     )
+
+
+def establishment(n: int) -> str:
+    """A valid SIRET of the guide's company (SIREN 479928822), establishment ``n``."""
+    body = f"479928822{100 + n:04d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def tracked_requests(desk) -> dict:
+    """One request per status « Suivre ma demande » tells, each with its own SIRET."""
+    Status = EnrolmentRequest.Status
+    tracked = {}
+    for n, status in enumerate(Status, start=920):
+        number = f"ENR0{n}M0"
+        enrolment = EnrolmentRequestFactory(number=number, sequence=n, siret=establishment(n))
+        if status == Status.IN_REVIEW:
+            EnrolmentRequest.objects.filter(pk=enrolment.pk).update(status=status)
+        elif status == Status.VALIDATED:
+            enrolment_services.validate_enrolment(enrolment=enrolment, by=desk)
+        elif status == Status.REJECTED:
+            enrolment_services.reject_enrolment(
+                enrolment=enrolment, by=desk, reason="Le RIB ne correspond pas au titulaire déclaré."
+            )
+        elif status == Status.TO_COMPLETE:
+            versions.request_corrections(
+                enrolment=enrolment, by=desk, items=["iban", "rib"], message="Le RIB joint est illisible."
+            )
+        tracked[status] = number
+    return tracked
 
 
 # --- reaching each state -------------------------------------------------------------------------
@@ -283,6 +374,11 @@ def enrolment_detail(page: Page, seed: Seed) -> None:
     page.goto(f"/espace/enrolement/{seed.validated.number}/")
 
 
+def go_to(attribute: str) -> Reach:
+    """The seeded address ``attribute`` (a mailed link)."""
+    return lambda page, seed: page.goto(getattr(seed, attribute))
+
+
 def news_detail(page: Page, seed: Seed) -> None:
     page.goto(f"/espace/actualites/{seed.news_pk}/")
 
@@ -316,12 +412,140 @@ def admin_funding_detail(page: Page, seed: Seed) -> None:
     page.wait_for_load_state()
 
 
+TRACKING = "/suivre-ma-demande/"
+
+
+def tracking(status: str | None = None, *, siret: str = "", shows: str = "") -> Reach:
+    """« Suivre ma demande »: the number of the request in ``status`` (with the SIRET of the one in
+    another ``siret``: no match), the SIRET, the captcha, « Afficher l'état de ma demande »; nothing
+    typed when ``status`` is None."""
+
+    def reach(page: Page, seed: Seed) -> None:
+        page.goto(TRACKING)
+        if status is not None:
+            number = seed.tracked[status]
+            field(page, "Numéro de demande").fill(number)
+            field(page, "Numéro de SIRET").fill(siret or establishment(int(number[3:7])))
+            key = page.locator('input[name="captcha_0"]').get_attribute("value")
+            field(page, "Code captcha").fill(CaptchaStore.objects.get(hashkey=key).response)
+        page.get_by_role("button", name="Afficher l'état de ma demande", exact=True).last.click()
+        page.wait_for_load_state()
+        if shows:
+            expect(page.locator("main")).to_contain_text(shows)
+
+    return reach
+
+
+def confirmation_reopened(page: Page, seed: Seed) -> None:
+    page.goto(f"/enrolement/demande-enregistree/{links.confirmation_token(seed.pending.number)}/")
+    expect(page.get_by_role("status")).to_contain_text(f"Le numéro de votre demande est le {seed.pending.number}.")
+
+
+def corrections_asked(page: Page, seed: Seed, *, refused: bool = False) -> None:
+    """The agent's « Demander des compléments » on the instruction page, with a message: nothing
+    ticked (refused), or the IBAN."""
+    page.goto(f"/admin/enrolment/enrolmentrequest/{seed.to_correct.pk}/change/")
+    if not refused:
+        page.get_by_label("IBAN", exact=True).check()
+    page.get_by_label("Message au demandeur (obligatoire)").fill("L'IBAN ne correspond pas au RIB joint.")
+    page.get_by_role("button", name="Demander des compléments").click()
+    page.wait_for_load_state()
+    expect(page.get_by_text(versions.NOTHING_TO_CORRECT if refused else "Tour 1")).to_be_visible()
+
+
+def correction(page: Page, seed: Seed, *, then: str = "") -> None:
+    """The mailed link of « A compléter », then a wrong IBAN (``then="erreur"``) or the right one
+    (``then="envoi"``)."""
+    page.goto(seed.correction_link)
+    expect(page.get_by_role("heading", name=re.compile("^Compléter la demande d'enrôlement"))).to_be_visible()
+    if then:
+        field(page, "IBAN").fill("FR76 3000 4000 0312 3456 7890 144" if then == "erreur" else NEW_IBAN)
+        field(page, "BIC").fill("BNPAFRPP")
+        attach(page, "RIB", "RIB lisible.pdf")
+        page.get_by_role("button", name="Renvoyer ma demande").click()
+        if then == "erreur":
+            expect(page.locator("#error-summary")).to_be_visible()
+        else:
+            expect(page.get_by_text(re.compile("Le numéro de votre demande reste le"))).to_be_visible()
+
+
+def modification(page: Page, seed: Seed, *, upto: str = "") -> None:
+    """« Demander une modification » of the vendor's validated request, step by step up to ``upto``:
+    choix-erreur, banque, banque-erreur, recap, recap-erreur, enregistree."""
+    steps = ["choix-erreur", "banque", "banque-erreur", "recap", "recap-erreur", "enregistree"]
+    reached = steps.index(upto) + 1 if upto else 0
+    page.goto(f"/espace/enrolement/{seed.validated.number}/modification/")
+    if upto == "choix-erreur":
+        page.get_by_role("button", name="Suivant").click()
+        expect(page.locator("#blocs-error")).to_be_visible()
+        return
+    if reached < 2:
+        return
+    choose(page, "bloc-banque")
+    page.get_by_role("button", name="Suivant").click()
+    expect(field(page, "IBAN")).to_be_visible()
+    if reached < 3:
+        return
+    field(page, "IBAN").fill(NEW_IBAN)
+    field(page, "BIC").fill("BNPAFRPP")
+    if upto == "banque-erreur":  # no new RIB
+        page.get_by_role("button", name="Etape suivante").click()
+        expect(page.locator("#error-summary")).to_be_visible()
+        return
+    attach(page, "RIB", "nouveau RIB.pdf")
+    page.get_by_role("button", name="Etape suivante").click()
+    expect(page.get_by_role("heading", name=re.compile("^Récapitulatif de la modification"))).to_be_visible()
+    if reached < 5:
+        return
+    page.get_by_role("button", name="Terminer").click()
+    expect(page.get_by_role("heading", name="Le formulaire contient des erreurs")).to_be_visible()
+    if reached < 6:
+        return
+    choose(page, "id_accept_penal_code")
+    choose(page, "id_accept_sincerity")
+    page.get_by_role("button", name="Terminer").click()
+    expect(page.get_by_text(re.compile("Demande de modification enregistrée"))).to_be_visible()
+
+
+def modification_detail(page: Page, seed: Seed) -> None:
+    page.goto(f"/admin/enrolment/enrolmentversion/{seed.modification_pk}/change/")
+    expect(page.locator("tr.changed mark").first).to_be_visible()
+
+
+def flag_review(page: Page, seed: Seed, *, refused: bool = False) -> None:
+    page.goto(f"/admin/flags/consistencyflag/{seed.flag_pk}/verifier/")
+    if refused:
+        page.get_by_role("button", name="Marquer vérifié").click()
+        expect(page.get_by_text("Le commentaire est obligatoire : indiquez ce que vous avez vérifié.")).to_be_visible()
+
+
+ERROR_PAGES = Path(settings.BASE_DIR) / "static" / "erreurs"
+
+
+def standalone(name: str) -> Reach:
+    """An error page shown without the portal behind it: Django's own 400/500 (rendered without a
+    request), nginx's 413/503 (the files of static/erreurs)."""
+
+    def reach(page: Page, seed: Seed) -> None:
+        built = ERROR_PAGES / name
+        body = built.read_text(encoding="utf-8") if built.exists() else render_to_string(name)
+        address = f"/erreur-autonome/{name}"
+        page.route(
+            f"**{address}",
+            lambda route: route.fulfill(status=int(name[:3]), content_type="text/html; charset=utf-8", body=body),
+        )
+        page.goto(address)
+
+    return reach
+
+
 @dataclass(frozen=True)
 class State:
     name: str
     who: str  # visiteur, fournisseur, financement (request filed), dépôt (filing one), agent, support
     reach: Reach
     admin: bool = False  # Django's admin: no design-system script to wait for
+    standalone: bool = False  # an error page without the portal (and its script) behind it
 
 
 STATES = [
@@ -351,6 +575,36 @@ STATES = [
     State("Documentation du format", "visiteur", go("/format/segurnum-financement-sas/1.0/")),
     State("Page non trouvée (404)", "visiteur", go("/nulle-part/")),
     State("Accès refusé (403, formulaire expiré)", "visiteur", csrf_refused),
+    State("Demande incorrecte (400)", "visiteur", standalone("400.html"), standalone=True),
+    State("Fichier trop volumineux (413)", "visiteur", standalone("413.html"), standalone=True),
+    State("Erreur inattendue (500)", "visiteur", standalone("500.html"), standalone=True),
+    State("Service indisponible (503)", "visiteur", standalone("503.html"), standalone=True),
+    # After submission: « Suivre ma demande », the confirmation page, « A compléter »
+    State("Suivre ma demande", "visiteur", go(TRACKING)),
+    State("Suivre ma demande — erreurs", "visiteur", tracking()),
+    State("Suivre ma demande — Soumise", "visiteur", tracking("submitted", shows="Soumise")),
+    State("Suivre ma demande — En cours d'instruction", "visiteur", tracking("in_review", shows="En cours")),
+    State("Suivre ma demande — A compléter", "visiteur", tracking("to_complete", shows="Éléments à compléter")),
+    State("Suivre ma demande — Validée", "visiteur", tracking("validated", shows="Validée")),
+    State("Suivre ma demande — Rejetée", "visiteur", tracking("rejected", shows="Le RIB ne correspond pas")),
+    State(
+        "Suivre ma demande — aucune demande",
+        "visiteur",
+        tracking("submitted", siret=FILER[1], shows="Aucune demande ne correspond"),
+    ),
+    State(
+        "Suivre ma demande — trop de demandes (429)",
+        "visiteur",
+        throttled(
+            tracking("submitted", shows="Trop de demandes de suivi"),
+            lambda: override_settings(TRACKING_RATE_LIMIT=0),
+        ),
+    ),
+    State("Demande enregistrée (rouverte sans session)", "visiteur", confirmation_reopened),
+    State("Compléter la demande (lien du courriel)", "visiteur", correction),
+    State("Compléter la demande — erreur", "visiteur", lambda p, s: correction(p, s, then="erreur")),
+    State("Compléments envoyés", "visiteur", lambda p, s: correction(p, s, then="envoi")),
+    State("Lien de compléments expiré (410)", "visiteur", go_to("expired_link")),
     # Sign-in and recovery
     State("Se connecter", "visiteur", go("/connexion/")),
     State(
@@ -413,6 +667,25 @@ STATES = [
     State("Question secrète (Mon compte)", "fournisseur", go("/espace/question-secrete/")),
     State("Besoin d'aide?", "fournisseur", go("/espace/aide/")),
     State("Plan du site (connecté)", "fournisseur", go("/plan-du-site/")),
+    State("Demander une modification (choix des blocs)", "fournisseur", modification),
+    State(
+        "Demander une modification — erreur",
+        "fournisseur",
+        lambda p, s: modification(p, s, upto="choix-erreur"),
+    ),
+    State("Modification : coordonnées bancaires", "fournisseur", lambda p, s: modification(p, s, upto="banque")),
+    State(
+        "Modification : coordonnées bancaires — erreur",
+        "fournisseur",
+        lambda p, s: modification(p, s, upto="banque-erreur"),
+    ),
+    State("Récapitulatif de la modification", "fournisseur", lambda p, s: modification(p, s, upto="recap")),
+    State(
+        "Récapitulatif de la modification — erreur",
+        "fournisseur",
+        lambda p, s: modification(p, s, upto="recap-erreur"),
+    ),
+    State("Demande de modification enregistrée", "fournisseur", lambda p, s: modification(p, s, upto="enregistree")),
     State("Suivi de ma demande de financement", "financement", go("/espace/demande-de-financement/")),
     State(
         "Contrôle de vos fichiers (dépôt)",
@@ -444,6 +717,28 @@ STATES = [
     State("Demandes de financement (liste)", "agent", go("/admin/funding/fundingrequest/"), admin=True),
     State("Demande de financement (instruction)", "agent", admin_funding_detail, admin=True),
     State("Guichets de dépôt", "agent", go("/admin/funding/fundingwindow/"), admin=True),
+    State("Demander des compléments — erreur", "agent", lambda p, s: corrections_asked(p, s, refused=True), admin=True),
+    State("Demander des compléments — A compléter", "agent", corrections_asked, admin=True),
+    State("Demandes de modification (liste)", "agent", go("/admin/enrolment/enrolmentversion/"), admin=True),
+    State("Demande de modification (différences)", "agent", modification_detail, admin=True),
+    State("Tableau de bord", "agent", go("/admin/tableau-de-bord/"), admin=True),
+    State("Signalements de cohérence (liste)", "agent", go("/admin/flags/consistencyflag/"), admin=True),
+    State("Marquer vérifié", "agent", flag_review, admin=True),
+    State("Marquer vérifié — erreur", "agent", lambda p, s: flag_review(p, s, refused=True), admin=True),
+    State("Journal d'audit", "agent", go("/admin/audit/auditentry/"), admin=True),
+    State("Exports", "agent", go("/admin/exports/exportrecord/"), admin=True),
+    State(
+        "Demandes d'enrôlement (filtre signalement)",
+        "agent",
+        go("/admin/enrolment/enrolmentrequest/?signalement=a_verifier"),
+        admin=True,
+    ),
+    State(
+        "Demandes de financement (filtre signalement)",
+        "agent",
+        go("/admin/funding/fundingrequest/?signalement=a_verifier"),
+        admin=True,
+    ),
     State("Support — accueil", "support", go("/admin/"), admin=True),
     State("Support — rechercher une demande", "support", go("/admin/recherche-demande/"), admin=True),
     State("Support — demande trouvée", "support", support_result, admin=True),
@@ -457,7 +752,7 @@ STATES = [
 
 
 def axe_violations(page: Page, state: State) -> list[str]:
-    if not state.admin:
+    if not state.admin and not state.standalone:
         wait_for_design_system(page)
     return [
         f"axe {v['id']} ({v['impact']}) : {[n['target'] for n in v['nodes']][:5]}"

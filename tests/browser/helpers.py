@@ -142,12 +142,14 @@ def assert_field_error(page: Page, field_id: str, message: str) -> None:
         expect(summary).to_be_focused()
 
 
-# The design system sets the header's ARIA up after it marks the page (data-fr-js): below 992 px
-# the menu becomes a dialog, above it loses its aria-labelledby. A check run in between sees a
-# half-built header (axe: aria-prohibited-attr on #header-navigation), more often on a busy machine.
+# The design system sets the header's ARIA up after it marks the page (data-fr-js): above 992 px
+# the menu, shown in the header, loses its aria-labelledby; below, it stays hidden until opened as
+# a dialog. A check run in between sees a half-built header (axe: aria-prohibited-attr on
+# #header-navigation), more often on a busy machine.
 HEADER_SETTLED = """() => {
   const menu = document.getElementById('header-navigation');
-  return !menu || menu.getAttribute('role') === 'dialog' || !menu.hasAttribute('aria-labelledby');
+  return !menu || !menu.checkVisibility({ visibilityProperty: true }) || menu.getAttribute('role') === 'dialog'
+    || !menu.hasAttribute('aria-labelledby');
 }"""
 
 

@@ -46,45 +46,24 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from enrolment.field_groups import Applicant, Bank, Company
+
 DATA_FORMAT_ENROLMENT = "segurnum/accuse-de-depot/enrolement/1"
 DATA_FORMAT_FUNDING = "segurnum/accuse-de-depot/financement/1"
 DATA_FORMAT_MODIFICATION = "segurnum/accuse-de-depot/modification/1"
 DATA_FORMAT_CORRECTION = "segurnum/accuse-de-depot/complements/1"
 
-# The request's values, as the vendor sent them (R-WIZ-2..6), in the order of the wizard.
+# The request's values, as the vendor sent them (R-WIZ-2..6), in the order of the wizard: the
+# software found at step 1, the field groups (defined once, enrolment.field_groups), the rate.
 ENROLMENT_SUBMITTED_FIELDS = (
     "referencing_number",
     "software_name",
     "software_version",
     "dsr_label",
-    "siret",
-    "registry_denomination",
-    "denomination",
-    "trade_name",
-    "recipient",
-    "building",
-    "street_number",
-    "street_extension",
-    "street_type",
-    "street_name",
-    "address_complement",
-    "postal_code",
-    "city",
+    *Company.names(),
     "is_distributor",
-    "is_legal_representative",
-    "representative_last_name",
-    "representative_first_name",
-    "representative_email",
-    "representative_phone",
-    "depositor_last_name",
-    "depositor_first_name",
-    "depositor_email",
-    "depositor_phone",
-    "third_party_quality",
-    "iban",
-    "bic",
-    "account_holder",
-    "bank_domiciliation",
+    *Applicant.names(),
+    *Bank.names(),
     "vat_rate",
 )
 

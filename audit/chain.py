@@ -7,7 +7,7 @@ blanks, UTF-8. The first entry's previous hash is 64 zeros.
 Appends are serialised so that two entries never claim the same predecessor: on PostgreSQL by a
 transaction-level advisory lock, held until the surrounding transaction (a decision, an export)
 commits or rolls back; on SQLite (the embedded default) by the IMMEDIATE transactions that already
-serialise every writer (see ``enrolment.services.submission_lock``). A rolled-back transaction takes
+serialise every writer (see ``enrolment.services.submission_transaction``). A rolled-back transaction takes
 its entries with it, so the chain holds only what happened.
 """
 

@@ -1007,7 +1007,10 @@ def report(levels: list[LevelResult], extra: dict[str, list[str]]) -> str:
         out.append(f"| {label} | " + " | ".join(cells) + f" | {goal} |")
     out.append("| plancher | " + " | ".join(f"{lv.floor_ms:.1f} (1.00)" for lv in levels) + " | |")
     out.append("")
-    out.append("## Objectif 3 — requêtes SQL par requête HTTP (total / hors transaction)")
+    out.append(
+        "## Objectif 3 — requêtes SQL par requête HTTP "
+        "(requêtes / dont hors transaction / contrôle de transaction : SAVEPOINT, RELEASE)"
+    )
     out.append("")
     out.append("| requête | " + " | ".join(f"{lv.rows:,}".replace(",", " ") for lv in levels) + " | objectif |")
     out.append("|---|" + "---:|" * len(levels) + "---|")
@@ -1016,7 +1019,8 @@ def report(levels: list[LevelResult], extra: dict[str, list[str]]) -> str:
         for lv in levels:
             total = max(r.metric("X-Bench-Queries") for r in lv.requests[label])
             outside = max(r.metric("X-Bench-Queries-Autocommit") for r in lv.requests[label])
-            cells.append(f"{total} / {outside}")
+            control = max(r.metric("X-Bench-Queries-Control") for r in lv.requests[label])
+            cells.append(f"{total} / {outside} / {control}")
         out.append(f"| {label} | " + " | ".join(cells) + " | ≤ 10 |")
     out.append("")
     title = f"## Objectif 4 — croissance : temps à {last.rows:,} ÷ temps à {first.rows:,} demandes"

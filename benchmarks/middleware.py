@@ -1,6 +1,9 @@
 """Per-request figures of the benchmark, sent back in response headers (benchmarks.settings only).
 
-X-Bench-Queries            SQL statements run by the request (every database connection)
+X-Bench-Queries            SQL statements run by the request (every database connection), but for
+                           transaction control
+X-Bench-Queries-Control    transaction control statements (SAVEPOINT, RELEASE, ROLLBACK TO): the
+                           BEGIN and COMMIT of the driver are not statements it sends through Django
 X-Bench-Queries-Autocommit those of them run outside any transaction (autocommit)
 X-Bench-Cpu-Us             CPU time of the worker process for the request, in microseconds
 X-Bench-Pid                the gunicorn worker that answered
@@ -22,6 +25,7 @@ from pathlib import Path
 from django.db import connections
 
 _STATUS = Path("/proc/self/status")
+_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
@@ -53,10 +57,14 @@ class _Counter:
     def __init__(self, connection) -> None:
         self.connection = connection
         self.total = 0
+        self.control = 0
         self.autocommit = 0
 
     def __call__(self, execute, sql, params, many, context):
-        self.total += 1
+        if sql.lstrip().upper().startswith(_CONTROL):
+            self.control += 1
+        else:
+            self.total += 1
         if not self.connection.in_atomic_block:
             self.autocommit += 1
         return execute(sql, params, many, context)
@@ -79,6 +87,7 @@ class BenchMetricsMiddleware:
                 stack.enter_context(counter.connection.execute_wrapper(counter))
             response = self.get_response(request)
         response["X-Bench-Queries"] = str(sum(counter.total for counter in counters))
+        response["X-Bench-Queries-Control"] = str(sum(counter.control for counter in counters))
         response["X-Bench-Queries-Autocommit"] = str(sum(counter.autocommit for counter in counters))
         response["X-Bench-Cpu-Us"] = str(int((time.process_time() - cpu_start) * 1_000_000))
         response["X-Bench-Pid"] = str(os.getpid())

@@ -89,18 +89,19 @@ def active_request_exists(*, referencing_number: str = "", siret: str = "") -> b
 
 
 @contextmanager
-def submission_lock(submission_key: str | uuid.UUID) -> Iterator[None]:
-    """A transaction in which no other request holds the same submission key (SECURITY R5).
+def submission_transaction() -> Iterator[None]:
+    """The one transaction of the wizard's final POST (SECURITY R5), from the captcha's check to
+    the stored request: a POST sent twice at once is handled one after the other, the second one
+    seeing the request stored by the first, with no lock statement of its own (R-PERF-3).
 
-    The wizard's final POST runs inside it, so a POST sent twice at once is handled one after
-    the other: the second one sees the request stored by the first. PostgreSQL: a transaction
-    advisory lock on the key's hash (two keys sharing a hash only wait for each other). SQLite
-    (the embedded default) begins its transactions IMMEDIATE, which already serialises writers.
+    What serialises them is already in the transaction. The same summary sent twice carries the
+    same captcha: the first POST's DELETE of that code holds its row until the commit, and the
+    second one's DELETE waits for it, then finds the code used up, stores nothing and finds the
+    stored request by its key. Two different codes (two tabs) both reach the INSERT, where the
+    unique submission key makes the second one wait for the first and return its request. SQLite
+    (the embedded default) begins its transactions IMMEDIATE, which serialises every writer.
     """
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"enrolment-submission:{submission_key}"])
         yield
 
 

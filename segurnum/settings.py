@@ -225,8 +225,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 DRAFT_MAX_AGE_HOURS = int(env("SEGURNUM_DRAFT_MAX_AGE_HOURS", "24"))
 
 # Sessions live in the database: the wizard's earlier steps survive a restart of the web
-# servers, and several gunicorn processes share them.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# servers, and several gunicorn processes share them. They are read from the cache (segurnum.sessions:
+# no SELECT per page, R-PERF-3), which a cache that is down only slows.
+SESSION_ENGINE = "segurnum.sessions"
 SESSION_COOKIE_AGE = 12 * 3600
 # A signed-in user is signed out after 30 minutes without a request and 12 hours after signing
 # in (SECURITY S2), by accounts.middleware.SessionTimeoutMiddleware.

@@ -31,7 +31,7 @@ from enrolment.forms import (
     number_changed_since_lookup,
 )
 from enrolment.models import EnrolmentRequest
-from enrolment.services import EnrolmentRefused, submission_lock, submit_enrolment
+from enrolment.services import EnrolmentRefused, submission_transaction, submit_enrolment
 from enrolment.wizard import lookups
 from enrolment.wizard.draft import Draft, keep_uploads
 from enrolment.wizard.recap import build_recap, build_submission, recap_digest
@@ -293,7 +293,7 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         # itself (the captcha the first one used up is refused): a request stored under the same
         # key makes the INSERT fail and is returned by submit_enrolment (R-PERF-3: no look-up of
         # the key on the way to a new request).
-        with submission_lock(posted_key) if posted_key and final else nullcontext():
+        with submission_transaction() if posted_key and final else nullcontext():
             if posted_key and posted_key in self.request.session.get(SUBMITTED_KEYS, []):
                 return redirect("enrolment:done")
             if posted_key and not final and self.already_submitted(posted_key):

@@ -168,7 +168,7 @@ def test_database_down_in_a_middleware_gives_the_503_page(monkeypatch, settings)
     def database_down(self):
         raise OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
 
-    monkeypatch.setattr(SessionStore, "load", database_down)
+    monkeypatch.setattr(SessionStore, "_get_session_from_db", database_down)
     client = Client(raise_request_exception=False)
     client.cookies[settings.SESSION_COOKIE_NAME] = "a" * 32
 

@@ -95,7 +95,7 @@ def test_the_503_of_a_session_store_that_is_down_carries_it_and_is_never_cached(
     def unreachable(self):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(SessionStore, "load", unreachable)
+    monkeypatch.setattr(SessionStore, "_get_session_from_db", unreachable)
     client = Client(raise_request_exception=False)
     client.cookies["sessionid"] = "x" * 32
 

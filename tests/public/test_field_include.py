@@ -1,4 +1,4 @@
-"""templates/includes/field.html and error_summary.html, with every kind of widget."""
+"""{% dsfr_field %} (public.templatetags.segurnum_forms) and error_summary.html, with every kind of widget."""
 
 import re
 from html import unescape
@@ -30,7 +30,7 @@ class SampleForm(forms.Form):
 
 
 def render(form, field_name, **extra) -> str:
-    template = Template('{% include "includes/field.html" with field=field inline=inline %}')
+    template = Template("{% load segurnum_forms %}{% dsfr_field field inline=inline %}")
     return template.render(Context({"field": form[field_name], **extra}))
 
 

@@ -36,6 +36,7 @@ from enrolment.wizard import lookups
 from enrolment.wizard.draft import Draft, keep_uploads
 from enrolment.wizard.recap import build_recap, build_submission, recap_digest
 from enrolment.wizard.steps import TITLES, Step
+from enrolment.wizard.storage import snapshot
 from segurnum import ratelimit
 from segurnum.middleware import no_store
 from segurnum.storage import document_storage_errors
@@ -76,6 +77,7 @@ FORMS = {
 @method_decorator(no_store, name="dispatch")
 class EnrolmentWizard(NamedUrlSessionWizardView):
     form_list = list(FORMS.items())
+    storage_name = "enrolment.wizard.storage.ChangedOnlySessionStorage"
 
     # --- the wizard's own data (kept in formtools' extra_data) ---------------------------------
 
@@ -97,7 +99,15 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         self.upload_errors: dict[str, str] = {}
         self.built_forms: dict[str, Any] = {}
         self.stored = False
-        return super().dispatch(request, *args, **kwargs)
+        before = snapshot(request.session, WIZARD_SESSION_KEY)
+        response = super().dispatch(request, *args, **kwargs)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()  # the page may still use the draft (a flashed message taken)
+        if snapshot(request.session, WIZARD_SESSION_KEY) != before:
+            # The session is written only when the wizard changed (R-PERF-5): reading the steps
+            # marks nothing (enrolment.wizard.storage).
+            request.session.modified = True
+        return response
 
     # --- forms ----------------------------------------------------------------------------------
 

@@ -8,8 +8,9 @@ import copy
 
 from django import forms, template
 from django.forms.boundfield import BoundField, BoundWidget
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+
+from segurnum.renderers import escape_text
 
 register = template.Library()
 
@@ -154,14 +155,14 @@ def error_summary_items(form=None, forms_list=None) -> list[dict]:
 
 def _errors(bound_field: BoundField, base_id: str) -> str:
     """``{{ field.errors|join:" " }}`` in its paragraph."""
-    text = " ".join(conditional_escape(message) for message in bound_field.errors)
+    text = " ".join(escape_text(message) for message in bound_field.errors)
     return f'<p class="fr-error-text" id="{base_id}-error">{text}</p>'
 
 
 def _hint(bound_field: BoundField, base_id: str, tag: str) -> str:
     if not bound_field.help_text:
         return ""
-    return f'<{tag} class="fr-hint-text" id="{base_id}-hint">{conditional_escape(bound_field.help_text)}</{tag}>'
+    return f'<{tag} class="fr-hint-text" id="{base_id}-hint">{escape_text(bound_field.help_text)}</{tag}>'
 
 
 @register.simple_tag
@@ -173,19 +174,19 @@ def dsfr_field(bound_field, inline: bool = False) -> str:
     if not isinstance(bound_field, BoundField):
         return ""
     kind = _widget_kind(bound_field.field.widget)
-    base_id = conditional_escape(_base_id(bound_field))
+    base_id = escape_text(_base_id(bound_field))
     errors = bound_field.errors
     star = " *" if is_marked_required(bound_field) else ""
-    label = conditional_escape(bound_field.label)
+    label = escape_text(bound_field.label)
     if kind[1] == "hidden":
-        return mark_safe(f"\n{conditional_escape(bound_field)}\n\n")  # noqa: S308 - escaped above
+        return mark_safe(f"\n{escape_text(bound_field)}\n\n")  # noqa: S308 - escaped above
     if kind[1] in ("radio", "checkboxes"):
         group = "fr-radio-group" if kind[1] == "radio" else "fr-checkbox-group"
         element = "fr-fieldset__element fr-fieldset__element--inline" if inline else "fr-fieldset__element"
         choices = "".join(
-            f'\n  <div class="{element}">\n    <div class="{group}">\n      {conditional_escape(choice.tag())}\n'
-            f'      <label class="fr-label" for="{conditional_escape(choice.id_for_label)}">'
-            f"{conditional_escape(choice.choice_label)}</label>\n    </div>\n  </div>\n  "
+            f'\n  <div class="{element}">\n    <div class="{group}">\n      {escape_text(choice.tag())}\n'
+            f'      <label class="fr-label" for="{escape_text(choice.id_for_label)}">'
+            f"{escape_text(choice.choice_label)}</label>\n    </div>\n  </div>\n  "
             for choice in dsfr_choices(bound_field)
         )
         hint = _hint(bound_field, base_id, "span")
@@ -202,7 +203,7 @@ def dsfr_field(bound_field, inline: bool = False) -> str:
             f"{label}{star}{hint}</legend>\n  {choices}\n  {error_block}\n</fieldset>\n"
         )
         return mark_safe(f"\n{html}\n")  # noqa: S308 - every value escaped above
-    for_label = conditional_escape(bound_field.id_for_label)
+    for_label = escape_text(bound_field.id_for_label)
     hint = _hint(bound_field, base_id, "p")
     error = _errors(bound_field, base_id) if errors else ""
     if kind[1] == "checkbox":

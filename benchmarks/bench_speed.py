@@ -4,7 +4,7 @@ Run from the repository root (about 5 to 10 minutes on 2 cores):
 
     make bench
     .venv/bin/python benchmarks/bench_speed.py [--levels 100,10000,100000] [--repeats 5]
-                                               [--enrolments 48] [--concurrency 8] [--explain-only]
+                                               [--enrolments 160] [--concurrency 8] [--explain-only]
 
 What it starts, all throw-away and removed at the end:
 - a PostgreSQL database ``segurnum_bench_speed`` (BENCH_DATABASE_ADMIN_URL, default
@@ -1104,7 +1104,7 @@ def main() -> None:
     parser.add_argument("--levels", default=os.environ.get("BENCH_LEVELS", "100,10000,100000"))
     parser.add_argument("--repeats", type=int, default=int(os.environ.get("BENCH_REPEATS", "5")))
     parser.add_argument("--upload-repeats", type=int, default=11)
-    parser.add_argument("--enrolments", type=int, default=int(os.environ.get("BENCH_ENROLMENTS", "48")))
+    parser.add_argument("--enrolments", type=int, default=int(os.environ.get("BENCH_ENROLMENTS", "160")))
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--output", help="also write the report to this file")
     parser.add_argument(

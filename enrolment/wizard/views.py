@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.loader import get_template
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.datastructures import MultiValueDict
 from django.utils.decorators import method_decorator
 from formtools.wizard.views import NamedUrlSessionWizardView
 
@@ -173,12 +174,6 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
     def render(self, form=None, **kwargs: Any) -> HttpResponse:
         step = self.steps.current
         form = form or self.get_form()
-        if self.request.method == "GET" and form.is_bound and not self.draft.is_bound(step):
-            # A draft saved by « Rechercher » or « Etape précédente »: show its values without
-            # flagging the fields not filled in yet.
-            values = {name: form[name].data for name in form.fields}
-            form = self.get_form(step)
-            form.initial.update({k: v for k, v in values.items() if v not in (None, "", [])})
         kept_captcha = self.draft.take_kept_captcha(step)
         if kept_captcha and "captcha" in form.fields:
             form.fields["captcha"].widget.kept_key = kept_captcha
@@ -285,7 +280,24 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             if blocking:
                 self.storage.current_step = blocking
                 return redirect(self.get_step_url(blocking))
+            self.storage.current_step = step
+            return self.render(self.form_to_show(step), **kwargs)
         return super().get(*args, **kwargs)
+
+    def form_to_show(self, step: str):
+        """The step's form as a GET shows it: bound to what was submitted, or, for a draft saved by
+        « Rechercher » or « Etape précédente », unbound with its values, so that the fields not
+        filled in yet are not flagged. One form built, not a bound one then an unbound one."""
+        data = self.storage.get_step_data(step)
+        if data is None or self.draft.is_bound(step):
+            return self.get_form(step, data=data, files=self.storage.get_step_files(step))
+        form = self.get_form(step)
+        no_files = MultiValueDict()
+        for name, field in form.fields.items():
+            value = field.widget.value_from_datadict(data, no_files, form.add_prefix(name))
+            if value not in (None, "", []):
+                form.initial[name] = value
+        return form
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         self.forget_unknown_step()

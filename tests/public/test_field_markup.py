@@ -1,8 +1,10 @@
-"""``{% dsfr_field %}`` writes, byte for byte, what the template it replaced wrote (R-PERF-5).
+"""``{% dsfr_field %}`` and ``{% dsfr_document %}`` write, byte for byte, what the templates they
+replaced wrote (R-PERF-5).
 
-``field_reference.html`` is that template, kept here as the reference: every field of the
-portal's forms, unbound, bound with nothing and bound with wrong values (errors), with and
-without ``inline``, and the sample form's every kind of widget, must come out the same.
+``field_reference.html`` and ``document_reference.html`` are those templates, kept here as the
+reference: every field of the portal's forms, unbound, bound with nothing and bound with wrong
+values (errors), with and without ``inline``, and the sample form's every kind of widget; every
+document field of the wizard, kept or not, with its options; all must come out the same.
 """
 
 from pathlib import Path
@@ -19,6 +21,17 @@ from tracking.forms import StatusCheckForm
 
 REFERENCE = engines["django"].from_string((Path(__file__).parent / "field_reference.html").read_text())
 TAG = engines["django"].from_string("{% load segurnum_forms %}{% dsfr_field field inline %}")
+DOCUMENT_REFERENCE = engines["django"].from_string((Path(__file__).parent / "document_reference.html").read_text())
+DOCUMENT_TAG = engines["django"].from_string(
+    "{% load segurnum_forms %}{% dsfr_document field required=required toggle=toggle "
+    "changed_field=changed_field changed_from=changed_from %}"
+)
+DOCUMENT_OPTIONS = [
+    {"required": True},
+    {"required": False},
+    {"required": True, "toggle": "vat-vat_rate=ht_0"},
+    {"required": True, "changed_field": "id_step-denomination", "changed_from": "MEDIATION & <FILS>"},
+]
 WRONG = {
     "siret": "123",
     "referencing_number": "?",
@@ -90,3 +103,21 @@ def test_every_field_of_the_portal_is_written_as_the_template_wrote_it(inline):
 
 def test_something_that_is_not_a_field_writes_nothing():
     assert TAG.render(Context({"field": ""}).flatten()) == ""
+
+
+@pytest.mark.django_db
+def test_every_document_field_of_the_wizard_is_written_as_the_template_wrote_it():
+    compared = 0
+    for form in forms_of_the_portal():
+        if not isinstance(form, enrolment_forms.WizardStepForm):
+            continue
+        if form.is_bound:
+            form.is_valid()
+        for name in form.document_fields():
+            for kept in (None, {"name": "RIB <Banque> & co.pdf", "size": 123_456}):
+                form.fields[name].kept = kept
+                for options in DOCUMENT_OPTIONS:
+                    context = {"field": form[name], **options}
+                    assert DOCUMENT_TAG.render(context) == DOCUMENT_REFERENCE.render(context), (name, kept, options)
+                    compared += 1
+    assert compared > 50

@@ -395,7 +395,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, with one Redis client kept per connection pool (segurnum.cache).
+            "BACKEND": "segurnum.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "segurnum",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

@@ -49,7 +49,7 @@ def test_redis_cache_is_shared_between_processes(tmp_path, local_redis):
     key, ip = f"test-cache-{token}", f"192.0.2.{secrets.randbelow(250) + 1}-{token}"
     try:
         first = in_a_process(env, "write", key, ip)
-        assert first["backend"] == "django.core.cache.backends.redis.RedisCache"
+        assert first["backend"] == "segurnum.cache.RedisCache"
         assert first == {**first, "value": "valeur partagée", "limited": True}
         # Another process (another gunicorn worker) sees the value and the exhausted limit.
         second = in_a_process(env, "read", key, ip)
@@ -69,3 +69,27 @@ def test_without_cache_url_each_process_has_its_own_memory_cache(tmp_path):
     assert first["limited"] is True
     second = in_a_process(env, "read", "cle", "192.0.2.1")
     assert second == {**second, "value": None, "limited": False}
+
+
+@pytest.mark.services
+def test_the_redis_cache_keeps_one_client_per_pool_and_it_works_from_threads(local_redis):
+    """segurnum.cache: Django builds a Redis client per call; here each pool's client is kept."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from segurnum.cache import RedisCache
+
+    cache = RedisCache(f"{local_redis}/{REDIS_DB}", {"KEY_PREFIX": f"test-{secrets.token_hex(4)}"})
+    client = cache._cache.get_client(write=True)
+    assert cache._cache.get_client(write=True) is client
+    assert cache._cache.get_client() is cache._cache.get_client()
+
+    def count(index):
+        cache.set(f"cle-{index}", index, 30)
+        cache.add("compteur", 0, 30)
+        return cache.incr("compteur")
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(count, range(40)))
+    assert sorted(results) == list(range(1, 41))
+    assert cache.get_many([f"cle-{index}" for index in range(40)]) == {f"cle-{index}": index for index in range(40)}
+    cache.delete_many([*(f"cle-{index}" for index in range(40)), "compteur"])

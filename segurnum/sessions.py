@@ -9,12 +9,16 @@ Django's ``cached_db`` already reads through a cache that fails, and writes to t
 before the cache. Here no call to the cache can fail a request (a cache that is down slows pages,
 it never refuses them): putting back a session read from the database, and forgetting a deleted
 one, are logged and skipped; a session the cache could not take is dropped from it, so that the
-next read goes to the database rather than to an older copy.
+next read goes to the database rather than to an older copy. A page whose session was read from
+the cache while the database is down still gets the 503 page when its session is written.
 """
 
 import logging
 
 from django.contrib.sessions.backends import cached_db
+from django.contrib.sessions.backends.base import UpdateError
+
+from segurnum.middleware import database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +45,15 @@ class SessionStore(cached_db.SessionStore):
         return cached_db.DBStore.exists(self, session_key)
 
     def save(self, must_create=False):
-        cached_db.DBStore.save(self, must_create)
+        try:
+            cached_db.DBStore.save(self, must_create)
+        except UpdateError as error:
+            # Django reads a failed UPDATE as a session deleted meanwhile (a 400). A database that
+            # cannot be reached is that instead: the 503 page, the earlier steps kept in the
+            # database for when it is back.
+            if database_unavailable(error.__context__):
+                raise error.__context__ from None
+            raise
         if not self._cache_call("set", self.cache_key, self._session, self.get_expiry_age()):
             self._cache_call("delete", self.cache_key)
 

@@ -225,8 +225,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 DRAFT_MAX_AGE_HOURS = int(env("SEGURNUM_DRAFT_MAX_AGE_HOURS", "24"))
 
 # Sessions live in the database: the wizard's earlier steps survive a restart of the web
-# servers, and several gunicorn processes share them. They are read from the cache (segurnum.sessions:
-# no SELECT per page, R-PERF-3), which a cache that is down only slows.
+# servers, and several gunicorn processes share them. They are read from the shared cache when
+# there is one (segurnum.sessions: no SELECT per page, R-PERF-3), which a cache that is down only
+# slows; see SESSION_CACHE_ALIAS below.
 SESSION_ENGINE = "segurnum.sessions"
 SESSION_COOKIE_AGE = 12 * 3600
 # A signed-in user is signed out after 30 minutes without a request and 12 hours after signing
@@ -391,17 +392,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # process's memory; with several gunicorn processes or machines, CACHE_URL (a Redis database,
 # e.g. redis://redis:6379/1) makes them share it.
 CACHE_URL = env("CACHE_URL")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if CACHE_URL:
-    CACHES = {
-        "default": {
+CACHES = {
+    "default": (
+        {
             # Django's, with one Redis client kept per connection pool (segurnum.cache).
             "BACKEND": "segurnum.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "segurnum",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
-    }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
+    # Sessions are read from the cache only when every process shares it (segurnum.sessions): a
+    # process's own memory would give another process's older copy of a session. Without
+    # CACHE_URL they are read from the database, through this cache that keeps nothing.
+    "sessions": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
+SESSION_CACHE_ALIAS = "default" if CACHE_URL else "sessions"
 
 # Private documents and drafts (README « Stockage des pièces »). "filesystem", the default, keeps
 # them under PRIVATE_STORAGE_ROOT: several web servers then share it as a volume (NFS…). "s3"

@@ -13,6 +13,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
@@ -380,6 +381,11 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
 
     def keep_uploads(self, step: str) -> None:
         """Judge every file of this POST and keep the good ones at once (R-WIZ-9, R-WIZ-10)."""
+        if self.request.FILES:
+            # Only while the database answers (the session is read from the cache): a file kept
+            # by a request that then fails would be kept for nothing (the 503 page instead).
+            connection.close_if_health_check_failed()
+            connection.ensure_connection()
         fields_of_step = self.get_form_list()[step].base_fields
         address = client_ip(self.request)
         self.upload_errors = keep_uploads(self.draft, step, fields_of_step, self.request.FILES, address=address)

@@ -67,7 +67,10 @@ def counted_walk(client) -> dict[str, int]:
     return counts
 
 
-def test_each_request_of_the_enrolment_stays_within_its_statements_and_does_not_grow(client):
+def test_each_request_of_the_enrolment_stays_within_its_statements_and_does_not_grow(client, settings):
+    # Production's shape: sessions read from the shared cache (CACHE_URL; here the process's
+    # memory, shared by the test and the views).
+    settings.SESSION_CACHE_ALIAS = "default"
     load_registries()
     EnrolmentRequestFactory()
     few = counted_walk(client)

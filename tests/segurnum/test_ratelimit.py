@@ -43,6 +43,8 @@ def cache_down(settings):
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
+    # As in production with CACHE_URL: sessions are read from that cache too (segurnum.sessions).
+    settings.SESSION_CACHE_ALIAS = "default"
 
 
 def test_a_cache_that_is_down_counts_nothing_and_raises_nothing(cache_down, caplog):

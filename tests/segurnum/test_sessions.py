@@ -1,4 +1,9 @@
-"""Sessions written to the database, read from the cache (segurnum.sessions, R-PERF-3)."""
+"""Sessions written to the database, read from the shared cache (segurnum.sessions, R-PERF-3).
+
+The tests' cache is the process's memory, shared by the test and the views it calls: it stands
+for production's Redis. Without CACHE_URL the portal reads sessions from the database instead
+(a process's memory is not shared by gunicorn's workers).
+"""
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -10,6 +15,12 @@ from segurnum.sessions import SessionStore
 from tests.enrolment.wizard import GUIDE_NUMBER, Wizard, load_registries, step_url
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def shared_cache(settings):
+    settings.SESSION_CACHE_ALIAS = "default"
+    cache.clear()
 
 
 def session_selects(queries) -> int:
@@ -70,3 +81,60 @@ def test_a_deleted_session_is_gone_from_the_cache_too():
     store.delete()
     assert SessionStore(session_key=store.session_key).load() == {}
     assert not Session.objects.exists()
+
+
+def test_a_session_written_while_the_database_is_down_is_the_503_not_a_lost_session(monkeypatch):
+    from django.contrib.sessions.backends.base import UpdateError
+    from django.db import OperationalError
+    from django.db.models import Model
+
+    store = SessionStore()
+    store["étape"] = "1"
+    store.save()
+    # Another request deleted it (a sign-out elsewhere): Django's answer, « session interrupted ».
+    Session.objects.all().delete()
+    store["étape"] = "2"
+    with pytest.raises(UpdateError):
+        store.save()
+
+    store = SessionStore()
+    store["étape"] = "1"
+    store.save()
+
+    def database_down(self, *args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    monkeypatch.setattr(Model, "save", database_down)
+    store["étape"] = "2"
+    with pytest.raises(OperationalError):  # the 503 page (segurnum.middleware), not a 400
+        store.save()
+
+
+def test_without_a_shared_cache_sessions_are_read_from_the_database(settings, client):
+    """Without CACHE_URL each gunicorn worker would hold its own copy: none is kept."""
+    settings.SESSION_CACHE_ALIAS = "sessions"  # what settings.py chooses without CACHE_URL
+    load_registries()
+    Wizard(client).referencing()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(step_url("applicant")).status_code == 200
+    assert session_selects(queries.captured_queries) == 1
+
+
+def test_settings_read_sessions_from_the_cache_only_when_it_is_shared(monkeypatch, tmp_path):
+    import runpy
+
+    from django.conf import settings as django_settings
+
+    def configured(**variables):
+        with monkeypatch.context() as patch:
+            patch.delenv("CACHE_URL", raising=False)
+            for name, value in variables.items():
+                patch.setenv(name, value)
+            patch.setenv("SEGURNUM_VAR_DIR", str(tmp_path / "var"))
+            return runpy.run_path(str(django_settings.BASE_DIR / "segurnum" / "settings.py"))
+
+    alone = configured()
+    assert alone["SESSION_ENGINE"] == "segurnum.sessions"
+    assert alone["CACHES"][alone["SESSION_CACHE_ALIAS"]]["BACKEND"].endswith("DummyCache")
+    shared = configured(CACHE_URL="redis://127.0.0.1:6379/1")
+    assert shared["CACHES"][shared["SESSION_CACHE_ALIAS"]]["BACKEND"] == "segurnum.cache.RedisCache"

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.forms.renderers import TemplatesSetting
 from django.utils.functional import Promise
+from django.utils.html import strip_spaces_between_tags
 from django.utils.safestring import SafeData, mark_safe
 
 INCLUDE_INPUT = '{% include "django/forms/widgets/input.html" %}'
@@ -26,7 +27,26 @@ ATTRS = (
     "{% for name, value in widget.attrs.items %}{% if value is not False %} {{ name }}"
     "{% if value is not True %}=\"{{ value|stringformat:'s' }}\"{% endif %}{% endif %}{% endfor %}"
 )
-INPUT_WIDGETS = tuple(f"django/forms/widgets/{name}.html" for name in ("text", "email", "number", "url", "hidden"))
+INPUT_WIDGETS = tuple(
+    f"django/forms/widgets/{name}.html" for name in ("text", "email", "number", "url", "hidden", "checkbox", "password")
+)
+# templates/captcha/widgets/captcha.html, as the project writes it: the code's image, its audio
+# version, then its two inputs (the code's key, hidden, and the answer).
+CAPTCHA_TEMPLATE = "captcha/widgets/captcha.html"
+CAPTCHA = "\n".join(
+    [
+        "{% spaceless %}",
+        '<span class="segurnum-captcha__image">',
+        '  <img src="{{ image }}" alt="Code de sécurité à recopier : image de 5 lettres" class="captcha" width="150" '
+        'height="50">',
+        '  {% if audio %}<a class="fr-link fr-icon-volume-up-line fr-link--icon-left" href="{{ audio }}" '
+        'target="_blank" rel="noopener">Écouter le code<span class="fr-sr-only"> (fichier audio, nouvelle '
+        "fenêtre)</span></a>{% endif %}",
+        "</span>",
+        "{% for widget in widget.subwidgets %}{% include widget.template_name %}{% endfor %}",
+        "{% endspaceless %}",
+    ]
+)
 
 
 def escape_text(value: Any) -> str:
@@ -74,7 +94,34 @@ class FormRenderer(TemplatesSetting):
             return frozenset()
         return frozenset(name for name in INPUT_WIDGETS if source(name) == INCLUDE_INPUT)
 
+    @cached_property
+    def direct_captcha(self) -> bool:
+        """The captcha's template is still the one written here, and its inputs are direct."""
+        source = self.get_template(CAPTCHA_TEMPLATE).template.source.strip()
+        inputs = {f"django/forms/widgets/{name}.html" for name in ("hidden", "text")}
+        return source == CAPTCHA and inputs <= self.direct_templates
+
     def render(self, template_name: str, context: dict[str, Any], request=None) -> str:
         if template_name in self.direct_templates and "widget" in context:
             return render_input(context["widget"])
+        if template_name == CAPTCHA_TEMPLATE and self.direct_captcha:
+            return self.render_captcha(context)
         return super().render(template_name, context, request=request)
+
+    def render_captcha(self, context: dict[str, Any]) -> str:
+        """``CAPTCHA`` for a captcha widget's context, its spaceless output included."""
+        audio = context.get("audio")
+        listen = (
+            f'<a class="fr-link fr-icon-volume-up-line fr-link--icon-left" href="{_text(audio)}" target="_blank" '
+            'rel="noopener">Écouter le code<span class="fr-sr-only"> (fichier audio, nouvelle fenêtre)</span></a>'
+            if audio
+            else ""
+        )
+        html = (
+            '<span class="segurnum-captcha__image"><img src="'
+            f'{_text(context["image"])}" alt="Code de sécurité à recopier : image de 5 lettres" class="captcha" '
+            f'width="150" height="50">{listen}</span>'
+            + "".join(render_input(widget) for widget in context["widget"]["subwidgets"])
+        )
+        # Every value above went through _text or render_input, as in the template.
+        return mark_safe(strip_spaces_between_tags(html))  # noqa: S308

@@ -55,3 +55,29 @@ def test_every_input_widget_renders_as_with_the_templates(data):
 
 def test_the_five_input_templates_are_written_directly():
     assert FormRenderer().direct_templates == frozenset(INPUT_WIDGETS)
+
+
+@pytest.mark.parametrize("audio", ["", "espeak-ng"])
+def test_the_captcha_renders_as_with_its_template(settings, audio):
+    from captcha.models import CaptchaStore
+
+    from enrolment.forms import SecurityCodeField
+
+    settings.CAPTCHA_AUDIO_COMMAND = audio
+    key = CaptchaStore.generate_key()
+
+    class WithCaptcha(forms.Form):
+        captcha = SecurityCodeField()
+
+    outputs = []
+    for renderer in (FormRenderer(), TemplatesSetting()):
+        form = WithCaptcha(renderer=renderer)  # unbound: a check would use the code up
+        form.fields["captcha"].widget.kept_key = key  # the same code for both
+        outputs.append(str(dsfr_widget(form["captcha"])))
+    assert outputs[0] == outputs[1]
+    assert f"/captcha/image/{key}/" in outputs[0] and 'name="captcha_1"' in outputs[0]
+    assert ("Écouter le code" in outputs[0]) is bool(audio)
+
+
+def test_the_captcha_is_written_directly():
+    assert FormRenderer().direct_captcha is True

@@ -32,11 +32,10 @@ import bench_speed  # noqa: E402  (sets the environment of the production shape)
 SUSPECTS = {
     "templates (render)": "django/template/base.py:.*\\(render\\)",
     "form validation (full_clean)": "django/forms/forms.py:.*\\(full_clean\\)",
-    "widgets (dsfr_widget)": "dsfr_widget",
-    "session load": "sessions/backends/db.py:.*\\(load\\)",
-    "session save": "sessions/backends/db.py:.*\\(save\\)",
+    "fields and widgets (segurnum_forms)": "segurnum_forms.py",
+    "session load": "segurnum/sessions.py:.*\\(load\\)",
+    "session save": "segurnum/sessions.py:.*\\(save\\)",
     "SQL (execute)": "django/db/backends/utils.py:.*\\(_execute\\)",
-    "captcha image": "captcha/views.py",
     "middlewares (process_request/response)": "middleware",
 }
 
@@ -58,7 +57,7 @@ CATEGORIES = (
             "captcha/fields.py",
         ),
     ),
-    ("session", ("contrib/sessions/",)),
+    ("session", ("contrib/sessions/", "segurnum/sessions.py")),
     ("base de données (ORM, pilote)", ("django/db/", "psycopg2")),
     ("cache et Redis", ("redis/", "django/core/cache/", "segurnum/ratelimit.py")),
     (

@@ -3,7 +3,10 @@
 
 A text, e-mail, number, URL or hidden field is rendered by Django through three nested templates
 (``text.html`` includes ``input.html``, which includes ``attrs.html``): about a third of the
-wizard's form rendering. While those templates are Django's own (not overridden in the project's
+wizard's form rendering. A radio button or a checkbox of a group goes through four
+(``radio_option.html`` includes ``input_option.html``, then the same two), and a form of hidden
+fields alone (the wizard's management form, on every page) through ``div.html`` and the templates
+of its empty error list. While those templates are Django's own (not overridden in the project's
 ``templates/``, checked once), the same HTML is written here, byte for byte; any other widget, or
 an overridden template, goes through the templates as before.
 """
@@ -29,6 +32,40 @@ ATTRS = (
 )
 INPUT_WIDGETS = tuple(
     f"django/forms/widgets/{name}.html" for name in ("text", "email", "number", "url", "hidden", "checkbox", "password")
+)
+INCLUDE_INPUT_OPTION = '{% include "django/forms/widgets/input_option.html" %}'
+INPUT_OPTION = (
+    '{% if widget.wrap_label %}<label{% if widget.attrs.id %} for="{{ widget.attrs.id }}"{% endif %}>{% endif %}'
+    '{% include "django/forms/widgets/input.html" %}{% if widget.wrap_label %} {{ widget.label }}</label>{% endif %}'
+)
+OPTION_WIDGETS = tuple(f"django/forms/widgets/{name}_option.html" for name in ("radio", "checkbox"))
+# A form's default template (Django's FORM_TEMPLATE_NAME), and its error list's: written directly
+# only in the case of a form with hidden fields alone and no error.
+FORM_DIV = "django/forms/div.html"
+FORM_DIV_SOURCE = "\n".join(
+    [
+        "{{ errors }}",
+        "{% if errors and not fields %}",
+        "  <div>{% for field in hidden_fields %}{{ field }}{% endfor %}</div>",
+        "{% endif %}",
+        "{% for field, errors in fields %}",
+        '  <div{% with classes=field.css_classes %}{% if classes %} class="{{ classes }}"{% endif %}{% endwith %}>',
+        "    {{ field.as_field_group }}",
+        "    {% if forloop.last %}",
+        "      {% for field in hidden_fields %}{{ field }}{% endfor %}",
+        "    {% endif %}",
+        "</div>",
+        "{% endfor %}",
+        "{% if not fields and not errors %}",
+        "  {% for field in hidden_fields %}{{ field }}{% endfor %}",
+        "{% endif %}",
+    ]
+)
+ERROR_LIST = "django/forms/errors/list/default.html"
+ERROR_LIST_SOURCE = '{% include "django/forms/errors/list/ul.html" %}'
+ERROR_LIST_UL = (
+    '{% if errors %}<ul class="{{ error_class }}"{% if errors.field_id %} id="{{ errors.field_id }}_error"{% endif %}>'
+    "{% for error in errors %}<li>{{ error }}</li>{% endfor %}</ul>{% endif %}"
 )
 # templates/captcha/widgets/captcha.html, as the project writes it: the code's image, its audio
 # version, then its two inputs (the code's key, hidden, and the answer).
@@ -82,6 +119,33 @@ def render_input(widget: dict[str, Any]) -> str:
     return mark_safe("".join(parts))  # noqa: S308
 
 
+def render_option(widget: dict[str, Any]) -> str:
+    """``django/forms/widgets/input_option.html``: a radio button or checkbox of a group, its
+    label around it when asked (``wrap_label``)."""
+    if not widget.get("wrap_label"):
+        return render_input(widget)
+    element_id = widget["attrs"].get("id")
+    target = f' for="{escape_text(element_id)}"' if element_id else ""
+    # The id and label escaped, the input written by render_input, as in the template.
+    return mark_safe(f"<label{target}>{render_input(widget)}\n {escape_text(widget['label'])}</label>")  # noqa: S308
+
+
+def render_form_without_fields(template_name: str, context: dict[str, Any]) -> str | None:
+    """An empty error list (``""``) or a form of hidden fields alone without errors (what
+    ``div.html`` renders then, once the renderer has stripped its line breaks: the hidden inputs);
+    None for anything else, which goes through the templates."""
+    errors = context.get("errors")
+    if errors is None or len(errors):
+        return None
+    if template_name == ERROR_LIST:
+        return ""
+    if context.get("fields"):
+        return None
+    hidden = "".join(escape_text(field) for field in context["hidden_fields"])
+    # Each hidden field's HTML is escaped unless already safe, as {{ field }} does.
+    return mark_safe(hidden.strip())  # noqa: S308
+
+
 class FormRenderer(TemplatesSetting):
     @cached_property
     def direct_templates(self) -> frozenset[str]:
@@ -95,6 +159,29 @@ class FormRenderer(TemplatesSetting):
         return frozenset(name for name in INPUT_WIDGETS if source(name) == INCLUDE_INPUT)
 
     @cached_property
+    def direct_options(self) -> frozenset[str]:
+        """The radio and checkbox option templates still Django's own, over direct inputs."""
+        input_option = self.get_template("django/forms/widgets/input_option.html").template.source.strip()
+        # The label's text follows the included input.html as that file ends: with a line break.
+        input_file = self.get_template("django/forms/widgets/input.html").template.source
+        if input_option != INPUT_OPTION or input_file != f"{INPUT}\n" or not self.direct_templates:
+            return frozenset()
+        return frozenset(
+            name for name in OPTION_WIDGETS if self.get_template(name).template.source.strip() == INCLUDE_INPUT_OPTION
+        )
+
+    @cached_property
+    def direct_forms(self) -> frozenset[str]:
+        """``div.html`` and the error list's templates, still Django's own."""
+
+        def source(name: str) -> str:
+            return self.get_template(name).template.source.strip()
+
+        if source(ERROR_LIST) != ERROR_LIST_SOURCE or source("django/forms/errors/list/ul.html") != ERROR_LIST_UL:
+            return frozenset()
+        return frozenset([ERROR_LIST, *([FORM_DIV] if source(FORM_DIV) == FORM_DIV_SOURCE else [])])
+
+    @cached_property
     def direct_captcha(self) -> bool:
         """The captcha's template is still the one written here, and its inputs are direct."""
         source = self.get_template(CAPTCHA_TEMPLATE).template.source.strip()
@@ -104,8 +191,14 @@ class FormRenderer(TemplatesSetting):
     def render(self, template_name: str, context: dict[str, Any], request=None) -> str:
         if template_name in self.direct_templates and "widget" in context:
             return render_input(context["widget"])
+        if template_name in self.direct_options and "widget" in context:
+            return render_option(context["widget"])
         if template_name == CAPTCHA_TEMPLATE and self.direct_captcha:
             return self.render_captcha(context)
+        if template_name in self.direct_forms:
+            direct = render_form_without_fields(template_name, context)
+            if direct is not None:
+                return direct
         return super().render(template_name, context, request=request)
 
     def render_captcha(self, context: dict[str, Any]) -> str:

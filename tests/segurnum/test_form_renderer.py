@@ -1,5 +1,6 @@
-"""The form renderer writes the one-tag ``<input>`` widgets itself (R-PERF-5): the HTML must be,
-byte for byte, what Django's templates render."""
+"""The form renderer writes the one-tag ``<input>`` widgets, the options of radio and checkbox
+groups, and the forms of hidden fields alone itself (R-PERF-5): the HTML must be, byte for byte,
+what Django's templates render."""
 
 import pytest
 from django import forms
@@ -8,7 +9,7 @@ from django.utils.safestring import mark_safe
 
 from enrolment.forms import ApplicantForm, BankForm, ConfirmationForm, ReferencingForm, VatForm
 from public.templatetags.segurnum_forms import dsfr_widget
-from segurnum.renderers import INPUT_WIDGETS, FormRenderer
+from segurnum.renderers import ERROR_LIST, FORM_DIV, INPUT_WIDGETS, OPTION_WIDGETS, FormRenderer
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +82,80 @@ def test_the_captcha_renders_as_with_its_template(settings, audio):
 
 def test_the_captcha_is_written_directly():
     assert FormRenderer().direct_captcha is True
+
+
+class Groups(forms.Form):
+    choice = forms.ChoiceField(
+        choices=[("a", TRICKY), ("b", "Non"), (mark_safe("<c>"), mark_safe("<i>C</i>"))], widget=forms.RadioSelect
+    )
+    several = forms.MultipleChoiceField(
+        choices=[("x", "Un & deux"), ("y", TRICKY)], widget=forms.CheckboxSelectMultiple(attrs={"class": "k"})
+    )
+    no_id = forms.ChoiceField(choices=[("1", "Oui"), ("2", "Non")], widget=forms.RadioSelect)
+
+
+@pytest.mark.parametrize("data", [None, {"choice": "b", "several": ["x", "y"], "no_id": "1"}, {"choice": "zz"}])
+def test_radio_buttons_and_checkboxes_render_as_with_the_templates(data):
+    outputs = []
+    for renderer in (FormRenderer(), TemplatesSetting()):
+        form = Groups(data=data, renderer=renderer, auto_id=False if data == {"choice": "zz"} else "id_%s")
+        form.is_bound and form.is_valid()
+        html = [str(bound_field) for bound_field in form]  # the whole group: each option in its label
+        html += [str(choice.tag()) for bound_field in form for choice in bound_field]  # the options alone
+        html += [str(choice.tag(wrap_label=True)) for bound_field in form for choice in bound_field]
+        outputs.append(html)
+    assert outputs[0] == outputs[1]
+    assert ('<label for="id_choice_0"><input type="radio"' in outputs[0][0]) is (data != {"choice": "zz"})
+    assert "Dupont &amp; &quot;Fils&quot; &lt;script&gt;" in outputs[0][0] and "<i>C</i>" in outputs[0][0]
+
+
+def test_the_option_templates_are_written_directly():
+    assert FormRenderer().direct_options == frozenset(OPTION_WIDGETS)
+
+
+class Management(forms.Form):
+    step = forms.CharField(widget=forms.HiddenInput, initial=TRICKY)
+    count = forms.IntegerField(widget=forms.HiddenInput, initial=3)
+    safe = forms.CharField(widget=forms.HiddenInput, initial=mark_safe("&amp;"))
+
+
+class Mixed(Management):
+    visible = forms.CharField(required=False)
+
+
+@pytest.mark.parametrize(
+    "form_class, data",
+    [
+        (Management, None),  # the wizard's management form, on every page
+        (Management, {"step": "2", "count": "4", "safe": "x"}),
+        (Management, {"step": "", "count": "quatre"}),  # hidden fields in error: the templates
+        (Mixed, None),
+        (Mixed, {"step": "2", "count": "x"}),
+    ],
+)
+def test_forms_and_error_lists_render_as_with_the_templates(form_class, data):
+    outputs = []
+    for renderer in (FormRenderer(), TemplatesSetting()):
+        form = form_class(data=data, renderer=renderer)
+        form.is_bound and form.is_valid()
+        outputs.append([str(form), str(form.non_field_errors()), *(str(form[name].errors) for name in form.fields)])
+    assert outputs[0] == outputs[1]
+    assert 'value="Dupont &amp; &quot;Fils&quot;' in outputs[0][0] or data
+
+
+def test_the_form_and_error_list_templates_are_written_directly():
+    assert FormRenderer().direct_forms == frozenset([FORM_DIV, ERROR_LIST])
+
+
+def test_an_overridden_template_goes_through_the_templates(settings, tmp_path):
+    (tmp_path / "django" / "forms" / "widgets").mkdir(parents=True)
+    (tmp_path / "django" / "forms" / "widgets" / "radio_option.html").write_text("<b>{{ widget.label }}</b>")
+    (tmp_path / "django" / "forms" / "div.html").write_text(
+        "<p>{% for field in hidden_fields %}{{ field }}{% endfor %}</p>"
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    renderer = FormRenderer()
+    assert renderer.direct_options == frozenset(["django/forms/widgets/checkbox_option.html"])
+    assert renderer.direct_forms == frozenset([ERROR_LIST])
+    assert str(Groups(renderer=renderer)["no_id"]).count("<b>") == 2
+    assert str(Management(renderer=renderer)).startswith("<p><input")

@@ -18,7 +18,7 @@ from django.utils import timezone
 from audit import services
 from audit.models import AuditEntry
 from audit.signals import mirror_log_entry
-from segurnum.admin import ReadOnlyAdminMixin
+from segurnum.admin import CappedCountPaginator, ReadOnlyAdminMixin
 
 EXPORT_PERMISSION = "audit.export_auditentry"
 CSV_HEADERS = [
@@ -93,6 +93,7 @@ def audit_csv_rows(entries):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    paginator = CappedCountPaginator  # R-PERF-4
     list_display = ("position", "at", "actor_label", "action", "object_label", "short_hash")
     # No filter on a free column: its DISTINCT would read the whole log on every page.
     list_filter = ("action", ("at", DateFieldListFilter))

@@ -19,7 +19,7 @@ from exports.admin import ExportMixin
 from flags.admin import VERIFY_PERMISSION as VERIFY_FLAG_PERMISSION
 from flags.admin import FlagFilter, with_flags
 from flags.admin import badges as flag_badges
-from segurnum.admin import ReadOnlyAdminMixin
+from segurnum.admin import CappedCountPaginator, ReadOnlyAdminMixin
 from segurnum.middleware import no_store
 from segurnum.storage import storage_errors
 
@@ -123,6 +123,8 @@ RECAP_FIELDSETS = (
 @admin.register(EnrolmentRequest)
 class EnrolmentRequestAdmin(ExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only detail grouped like the vendor's recap; decisions are buttons that call services."""
+
+    paginator = CappedCountPaginator  # R-PERF-4
 
     export_datasets = ("demandes-enrolement",)  # R-OPS-1
 
@@ -332,6 +334,8 @@ def document_view(request: HttpRequest, pk: int, document_pk: int) -> HttpRespon
 @admin.register(AccessRecord)
 class AccessRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The consultation log, read-only (SECURITY P3)."""
+
+    paginator = CappedCountPaginator  # R-PERF-4
 
     list_display = ("at", "user", "action", "target")
     list_filter = ("action", ("at", DateFieldListFilter))

@@ -188,6 +188,9 @@ class EnrolmentRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "submitted_at"], name="enrolment_status_submitted"),
+            # R-PERF-4: the agents' list, newest first, reads its page in the index's order (no
+            # sort of the requests submitted at the same instant).
+            models.Index(fields=["-submitted_at", "-id"], name="enrolment_list_order"),
             models.Index(fields=["siret"], name="enrolment_siret"),
             models.Index(fields=["vat_rate", "submitted_at"], name="enrolment_vat_submitted"),
             models.Index(fields=["iban_hash"], name="enrolment_iban_hash"),

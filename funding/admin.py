@@ -20,7 +20,7 @@ from funding.models import FundingDocument, FundingRequest, FundingWindow
 from funding.reports import Report
 from funding.selectors import exact_condition
 from notifications.models import OutboundEmail
-from segurnum.admin import ReadOnlyAdminMixin
+from segurnum.admin import CappedCountPaginator, ReadOnlyAdminMixin
 from segurnum.middleware import no_store
 
 DECIDE_PERMISSION = "funding.decide_fundingrequest"
@@ -45,6 +45,7 @@ class FundingWindowAdmin(admin.ModelAdmin):
 
 @admin.register(FundingRequest)
 class FundingRequestAdmin(ExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    paginator = CappedCountPaginator  # R-PERF-4
     export_datasets = ("demandes-financement", "beneficiaires")  # R-OPS-1
     list_display = (
         "number",

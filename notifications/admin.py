@@ -9,11 +9,12 @@ from django.views.decorators.http import require_POST
 
 from notifications import services
 from notifications.models import OutboundEmail
-from segurnum.admin import ReadOnlyAdminMixin
+from segurnum.admin import CappedCountPaginator, ReadOnlyAdminMixin
 
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    paginator = CappedCountPaginator  # R-PERF-4
     list_display = ("created_at", "subject", "recipients", "status", "attempts", "last_error_short", "sent_at")
     list_filter = ("status", "kind", "created_at")
     list_select_related = ("enrolment",)

@@ -266,6 +266,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A plain redis:// broker goes through kombu's Redis transport keeping its clients (R-PERF-5).
+if CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "segurnum.broker:Transport"
 # Publishing from a web request must never hang on a broker that is down: one quick retry, a
 # short connect timeout, then the outbox row stays pending for the periodic re-queue. A task taken
 # by a worker that dies (kill -9, lost machine) goes back to the queue once visibility_timeout

@@ -59,10 +59,11 @@ def check_quota(*, client_ip: str | None, kept: list[dict], replacing: dict | No
         raise ValidationError(DRAFT_FULL, code="draft_full")
     if client_ip is None:
         return
-    if not kept and ratelimit.exceeded(NEW_DRAFTS, client_ip, limit=settings.DRAFT_RATE_LIMIT):
+    used = ratelimit.counts([DRAFT_BYTES] if kept else [NEW_DRAFTS, DRAFT_BYTES], client_ip)
+    if not kept and ratelimit.over(used[NEW_DRAFTS], limit=settings.DRAFT_RATE_LIMIT):
         logger.warning("Brouillon refusé : trop de demandes commencées depuis %s", client_ip)
         raise ValidationError(TOO_MANY_DRAFTS, code="too_many_drafts")
-    if ratelimit.exceeded(DRAFT_BYTES, client_ip, limit=settings.DRAFT_ADDRESS_MAX_BYTES, amount=size):
+    if ratelimit.over(used[DRAFT_BYTES], limit=settings.DRAFT_ADDRESS_MAX_BYTES, amount=size):
         logger.warning("Pièce refusée : trop d'octets reçus depuis %s", client_ip)
         raise ValidationError(TOO_MANY_BYTES, code="too_many_bytes")
 
@@ -93,9 +94,10 @@ def save_draft_file(
         _remove_quietly(storage, name)
         raise ValidationError(STORAGE_ERROR, code="storage") from error
     if client_ip is not None:
-        if not kept:
-            ratelimit.record(NEW_DRAFTS, client_ip)
-        ratelimit.record(DRAFT_BYTES, client_ip, amount=checked.size)
+        # One round trip for both counters (segurnum.ratelimit).
+        ratelimit.record_many(
+            {DRAFT_BYTES: checked.size} if kept else {NEW_DRAFTS: 1, DRAFT_BYTES: checked.size}, client_ip
+        )
     return {
         "path": saved,
         "name": checked.original_name,

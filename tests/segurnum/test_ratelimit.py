@@ -59,3 +59,67 @@ def test_the_wizard_keeps_files_while_the_cache_is_down(cache_down):
     load_registries()
     response = Wizard(Client()).referencing()
     assert response.redirect_chain[-1][0] == step_url("applicant")
+
+
+@pytest.fixture
+def redis_cache(settings, local_redis):
+    """The production shape: the counters in Redis (CACHE_URL), database 14 emptied after."""
+    import redis
+
+    settings.CACHES = {"default": {"BACKEND": "segurnum.cache.RedisCache", "LOCATION": f"{local_redis}/14"}}
+    client = redis.Redis.from_url(f"{local_redis}/14")
+    yield client
+    keys = client.keys("*ratelimit:*")
+    if keys:
+        client.delete(*keys)
+
+
+def round_trips(monkeypatch) -> list[str]:
+    """The commands sent to Redis from now on."""
+    from redis import Redis
+
+    sent, real = [], Redis.execute_command
+
+    def counted(self, *args, **options):
+        sent.append(str(args[0]))
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(Redis, "execute_command", counted)
+    return sent
+
+
+@pytest.mark.services
+def test_on_redis_counting_several_counters_is_one_round_trip(redis_cache, monkeypatch):
+    address = "198.51.100.7"
+    ratelimit.record("essai", address, window=60)  # the script is registered with the client
+    sent = round_trips(monkeypatch)
+    assert ratelimit.record_many({"brouillons": 1, "octets": 700}, address, window=60) == {
+        "brouillons": 1,
+        "octets": 700,
+    }
+    assert ratelimit.record_many({"brouillons": 1, "octets": 300}, address, window=60) == {
+        "brouillons": 2,
+        "octets": 1000,
+    }
+    assert ratelimit.counts(["brouillons", "octets", "autre"], address) == {"brouillons": 2, "octets": 1000, "autre": 0}
+    assert sent == ["EVALSHA", "EVALSHA", "MGET"]
+    # Read back through Django's cache API as well, as the other limits do.
+    assert ratelimit.count("octets", address) == 1000
+    assert ratelimit.exceeded("octets", address, limit=1000)
+    assert not ratelimit.exceeded("octets", "198.51.100.8", limit=1000)
+
+
+@pytest.mark.services
+def test_on_redis_a_window_opens_with_the_first_hit_and_is_not_pushed_back(redis_cache):
+    from django.core.cache import cache
+
+    address = "198.51.100.9"
+    key = cache.make_and_validate_key(ratelimit._key("essai", address))
+    assert ratelimit.record("essai", address, window=60) == 1
+    redis_cache.expire(key, 30)  # half the window gone
+    assert ratelimit.hit("essai", address, limit=2, window=60)
+    assert 0 < redis_cache.ttl(key) <= 30  # the second hit keeps the first one's window
+    assert not ratelimit.hit("essai", address, limit=2, window=60)
+    redis_cache.delete(key)  # the window is over
+    assert ratelimit.record("essai", address, window=60) == 1
+    assert 30 < redis_cache.ttl(key) <= 60

@@ -427,6 +427,12 @@ def load_software() -> None:
     )
 
 
+# The dénomination searched in the back office: one loaded request has it (bulk_load). Searching
+# the walks' own « MEDIATION BANC » would find as many requests as walks done so far in the run.
+SEARCHED_DENOMINATION = "CABINET DURAND"
+SEARCHED_TERM = "cabinet durand"
+
+
 def bulk_load(target: int) -> float:
     """Bring the requests table to ``target`` rows with COPY (plus one status change each)."""
     import random
@@ -491,6 +497,9 @@ def bulk_load(target: int) -> float:
         "vat_rate",
     ]
     buffer = StringIO()
+    # One loaded request carries the name an agent searches (« Recherche dénomination »): the same
+    # single match at every level, as a company has its one request.
+    named = start if not EnrolmentRequest.objects.filter(denomination=SEARCHED_DENOMINATION).exists() else None
     for sequence in range(start, start + missing):
         words = " ".join(rng.sample(WORDS, 3))
         legal = rng.random() < 0.7
@@ -507,7 +516,7 @@ def bulk_load(target: int) -> float:
             "SAS / Logiciel de gestion / Vague 1",
             siret("7", sequence),
             f"{words} {sequence}",
-            f"{words} {sequence}",
+            SEARCHED_DENOMINATION if sequence == named else f"{words} {sequence}",
             f"{words[:20]} {sequence}",
             "",
             "",
@@ -752,7 +761,7 @@ def backoffice_queries() -> list[tuple[str, str]]:
         ("Liste filtrée « Soumise »", admin + "?status__exact=submitted"),
         ("Recherche ENR", admin + "?" + urlencode({"q": last.number})),
         ("Recherche SIRET", admin + "?" + urlencode({"q": last.siret})),
-        ("Recherche dénomination", admin + "?" + urlencode({"q": "MEDIATION BANC"})),
+        ("Recherche dénomination", admin + "?" + urlencode({"q": SEARCHED_TERM})),
         ("Recherche e-mail", admin + "?" + urlencode({"q": target.representative_email.upper()})),
         ("Recherche n° de référencement", admin + "?" + urlencode({"q": last.referencing_number.lower()})),
         ("Support : recherche ENR", "/admin/recherche-demande/?" + urlencode({"q": last.number.lower()})),
@@ -795,7 +804,7 @@ def explain_queries() -> list[tuple[str, str, list]]:
                 "referencing_number"
             )[:1],
         ),
-        ("recherche admin : dénomination", admin_search("MEDIATION BANC")),
+        ("recherche admin : dénomination", admin_search(SEARCHED_TERM)),
         ("recherche admin : n° de référencement", admin_search(last.referencing_number.lower())),
         ("recherche admin : e-mail", admin_search(last.representative_email.upper())),
         ("support : e-mail", find_requests(last.representative_email).requests.values("id")),

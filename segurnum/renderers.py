@@ -5,7 +5,7 @@ A text, e-mail, number, URL or hidden field is rendered by Django through three 
 (``text.html`` includes ``input.html``, which includes ``attrs.html``): about a third of the
 wizard's form rendering. A radio button or a checkbox of a group goes through four
 (``radio_option.html`` includes ``input_option.html``, then the same two), and a form of hidden
-fields alone (the wizard's management form, on every page) through ``div.html`` and the templates
+fields alone (the wizard's management form, on every page) through ``p.html`` and the templates
 of its empty error list. While those templates are Django's own (not overridden in the project's
 ``templates/``, checked once), the same HTML is written here, byte for byte; any other widget, or
 an overridden template, goes through the templates as before.
@@ -39,28 +39,56 @@ INPUT_OPTION = (
     '{% include "django/forms/widgets/input.html" %}{% if widget.wrap_label %} {{ widget.label }}</label>{% endif %}'
 )
 OPTION_WIDGETS = tuple(f"django/forms/widgets/{name}_option.html" for name in ("radio", "checkbox"))
-# A form's default template (Django's FORM_TEMPLATE_NAME), and its error list's: written directly
-# only in the case of a form with hidden fields alone and no error.
+# A form's default template (Django's FORM_TEMPLATE_NAME), and the one formtools gives its
+# management form: written directly only for a form with hidden fields alone and no error.
 FORM_DIV = "django/forms/div.html"
-FORM_DIV_SOURCE = "\n".join(
-    [
-        "{{ errors }}",
-        "{% if errors and not fields %}",
-        "  <div>{% for field in hidden_fields %}{{ field }}{% endfor %}</div>",
-        "{% endif %}",
-        "{% for field, errors in fields %}",
-        '  <div{% with classes=field.css_classes %}{% if classes %} class="{{ classes }}"{% endif %}{% endwith %}>',
-        "    {{ field.as_field_group }}",
-        "    {% if forloop.last %}",
-        "      {% for field in hidden_fields %}{{ field }}{% endfor %}",
-        "    {% endif %}",
-        "</div>",
-        "{% endfor %}",
-        "{% if not fields and not errors %}",
-        "  {% for field in hidden_fields %}{{ field }}{% endfor %}",
-        "{% endif %}",
-    ]
-)
+FORM_P = "django/forms/p.html"
+_NO_FIELDS_HEAD = [
+    "{{ errors }}",
+    "{% if errors and not fields %}",
+    "  <{tag}>{% for field in hidden_fields %}{{ field }}{% endfor %}</{tag}>",
+    "{% endif %}",
+]
+_NO_FIELDS_TAIL = [
+    "{% endfor %}",
+    "{% if not fields and not errors %}",
+    "  {% for field in hidden_fields %}{{ field }}{% endfor %}",
+    "{% endif %}",
+]
+FORM_SOURCES = {
+    FORM_DIV: "\n".join(
+        [
+            *(line.replace("{tag}", "div") for line in _NO_FIELDS_HEAD),
+            "{% for field, errors in fields %}",
+            '  <div{% with classes=field.css_classes %}{% if classes %} class="{{ classes }}"{% endif %}{% endwith %}>',
+            "    {{ field.as_field_group }}",
+            "    {% if forloop.last %}",
+            "      {% for field in hidden_fields %}{{ field }}{% endfor %}",
+            "    {% endif %}",
+            "</div>",
+            *_NO_FIELDS_TAIL,
+        ]
+    ),
+    FORM_P: "\n".join(
+        [
+            *(line.replace("{tag}", "p") for line in _NO_FIELDS_HEAD),
+            "{% for field, errors in fields %}",
+            "  {{ errors }}",
+            '  <p{% with classes=field.css_classes %}{% if classes %} class="{{ classes }}"{% endif %}{% endwith %}>',
+            "    {% if field.label %}{{ field.label_tag }}{% endif %}",
+            "    {{ field }}",
+            "    {% if field.help_text %}",
+            '      <span class="helptext"{% if field.auto_id %} id="{{ field.auto_id }}_helptext"{% endif %}>'
+            "{{ field.help_text|safe }}</span>",
+            "    {% endif %}",
+            "    {% if forloop.last %}",
+            "      {% for field in hidden_fields %}{{ field }}{% endfor %}",
+            "    {% endif %}",
+            "  </p>",
+            *_NO_FIELDS_TAIL,
+        ]
+    ),
+}
 ERROR_LIST = "django/forms/errors/list/default.html"
 ERROR_LIST_SOURCE = '{% include "django/forms/errors/list/ul.html" %}'
 ERROR_LIST_UL = (
@@ -132,7 +160,7 @@ def render_option(widget: dict[str, Any]) -> str:
 
 def render_form_without_fields(template_name: str, context: dict[str, Any]) -> str | None:
     """An empty error list (``""``) or a form of hidden fields alone without errors (what
-    ``div.html`` renders then, once the renderer has stripped its line breaks: the hidden inputs);
+    ``div.html`` or ``p.html`` renders then, once the renderer has stripped its line breaks: the hidden inputs);
     None for anything else, which goes through the templates."""
     errors = context.get("errors")
     if errors is None or len(errors):
@@ -172,14 +200,14 @@ class FormRenderer(TemplatesSetting):
 
     @cached_property
     def direct_forms(self) -> frozenset[str]:
-        """``div.html`` and the error list's templates, still Django's own."""
+        """``div.html``, ``p.html`` and the error list's templates, still Django's own."""
 
         def source(name: str) -> str:
             return self.get_template(name).template.source.strip()
 
         if source(ERROR_LIST) != ERROR_LIST_SOURCE or source("django/forms/errors/list/ul.html") != ERROR_LIST_UL:
             return frozenset()
-        return frozenset([ERROR_LIST, *([FORM_DIV] if source(FORM_DIV) == FORM_DIV_SOURCE else [])])
+        return frozenset([ERROR_LIST, *(name for name, text in FORM_SOURCES.items() if source(name) == text)])
 
     @cached_property
     def direct_captcha(self) -> bool:

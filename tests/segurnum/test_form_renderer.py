@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 
 from enrolment.forms import ApplicantForm, BankForm, ConfirmationForm, ReferencingForm, VatForm
 from public.templatetags.segurnum_forms import dsfr_widget
-from segurnum.renderers import ERROR_LIST, FORM_DIV, INPUT_WIDGETS, OPTION_WIDGETS, FormRenderer
+from segurnum.renderers import ERROR_LIST, FORM_DIV, FORM_P, INPUT_WIDGETS, OPTION_WIDGETS, FormRenderer
 
 pytestmark = pytest.mark.django_db
 
@@ -133,18 +133,41 @@ class Mixed(Management):
         (Mixed, {"step": "2", "count": "x"}),
     ],
 )
-def test_forms_and_error_lists_render_as_with_the_templates(form_class, data):
+@pytest.mark.parametrize("template_name", [FORM_DIV, FORM_P])
+def test_forms_and_error_lists_render_as_with_the_templates(form_class, data, template_name):
     outputs = []
     for renderer in (FormRenderer(), TemplatesSetting()):
         form = form_class(data=data, renderer=renderer)
         form.is_bound and form.is_valid()
-        outputs.append([str(form), str(form.non_field_errors()), *(str(form[name].errors) for name in form.fields)])
+        errors = [str(form.non_field_errors()), *(str(form[name].errors) for name in form.fields)]
+        outputs.append([str(form.render(template_name=template_name)), *errors])
     assert outputs[0] == outputs[1]
     assert 'value="Dupont &amp; &quot;Fils&quot;' in outputs[0][0] or data
 
 
 def test_the_form_and_error_list_templates_are_written_directly():
-    assert FormRenderer().direct_forms == frozenset([FORM_DIV, ERROR_LIST])
+    assert FormRenderer().direct_forms == frozenset([FORM_DIV, FORM_P, ERROR_LIST])
+
+
+def test_the_wizard_management_form_is_written_directly(monkeypatch):
+    """formtools renders it with p.html, on every page of the wizard."""
+    from formtools.wizard.forms import ManagementForm
+
+    html = []
+    for renderer in (FormRenderer(), TemplatesSetting()):
+        html.append(
+            str(ManagementForm(prefix="enrolment_wizard", initial={"current_step": "applicant"}, renderer=renderer))
+        )
+    assert (
+        html[0]
+        == html[1]
+        == (
+            '<input type="hidden" name="enrolment_wizard-current_step" value="applicant" '
+            'id="id_enrolment_wizard-current_step">'
+        )
+    )
+    monkeypatch.setattr(TemplatesSetting, "render", lambda *args, **kwargs: pytest.fail("rendu par les gabarits"))
+    assert str(ManagementForm(prefix="enrolment_wizard", initial={"current_step": "bank"}, renderer=FormRenderer()))
 
 
 def test_an_overridden_template_goes_through_the_templates(settings, tmp_path):
@@ -156,6 +179,6 @@ def test_an_overridden_template_goes_through_the_templates(settings, tmp_path):
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
     renderer = FormRenderer()
     assert renderer.direct_options == frozenset(["django/forms/widgets/checkbox_option.html"])
-    assert renderer.direct_forms == frozenset([ERROR_LIST])
+    assert renderer.direct_forms == frozenset([FORM_P, ERROR_LIST])
     assert str(Groups(renderer=renderer)["no_id"]).count("<b>") == 2
     assert str(Management(renderer=renderer)).startswith("<p><input")

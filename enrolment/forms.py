@@ -23,6 +23,7 @@ from enrolment.models import EnrolmentDocument, EnrolmentRequest, is_distributor
 from enrolment.registries.banks import BankDetailsError, check_bank_details
 from enrolment.registries.companies import is_valid_siret
 from enrolment.uploads import ALLOWED_HINT
+from segurnum.fieldcopy import FieldsCopiedDirectlyMetaclass
 from segurnum.text import compact, fold, squash
 
 Kind = EnrolmentDocument.Kind
@@ -132,8 +133,9 @@ class SecurityCodeField(CaptchaField):
         return value
 
 
-class WizardStepForm(forms.Form):
-    """Base of the step forms: kept files, upload errors and registry look-ups come from the view."""
+class WizardStepForm(forms.Form, metaclass=FieldsCopiedDirectlyMetaclass):
+    """Base of the step forms: kept files, upload errors and registry look-ups come from the view.
+    Each form built copies its fields directly (``segurnum.fieldcopy``, R-PERF-5)."""
 
     required_css_class = "required"
 

@@ -17,7 +17,6 @@ import io
 import logging
 import re
 import struct
-import threading
 import unicodedata
 import warnings
 import zlib
@@ -508,65 +507,60 @@ def scan(data: bytes) -> None:
     """The antivirus's verdict on these bytes as a ValidationError (SECURITY F12, G6): a
     dangerous file is refused for good, an antivirus that cannot answer refuses too (fail
     closed), with « réessayez »."""
-    _scan_and_hash(data)
+    _send_and_hash(data).verdict()
 
 
-def _scan_and_hash(data: bytes) -> str:
+class _PendingVerdict:
+    """The bytes as sent, already with the antivirus and hashed; ``verdict()`` waits for the
+    antivirus's answer and returns the SHA-256, or raises it as a ValidationError."""
+
+    def __init__(self, pending: antivirus.PendingScan, sha256: str) -> None:
+        self._pending, self._sha256 = pending, sha256
+
+    def verdict(self) -> str:
+        try:
+            self._pending.verdict()
+        except antivirus.FileInfected as infected:
+            logger.warning("Pièce refusée par l'antivirus : %s (sha256 %s)", infected.signature, self._sha256)
+            raise _error("infected") from infected
+        except antivirus.AntivirusUnavailable as unavailable:
+            logger.error("Pièce refusée faute d'analyse antivirus : %s", unavailable)
+            raise _error("antivirus_unavailable") from unavailable
+        return self._sha256
+
+    def close(self) -> None:
+        self._pending.close()
+
+
+def _send_and_hash(data: bytes) -> _PendingVerdict:
     """One pass over the bytes as sent (R-PERF-2): each chunk goes to the antivirus and into the
-    SHA-256 at once, nothing is copied. Returns the hex digest, or raises the antivirus's verdict
-    as a ValidationError (see ``scan``)."""
+    SHA-256 at once, nothing is copied. The antivirus then scans in its own process while the
+    caller checks the content; ``verdict()`` reads its answer. An antivirus that cannot take the
+    bytes is raised at once, as a ValidationError."""
     digest = hashlib.sha256()
     view = memoryview(data)
     consumed = 0
 
     def chunks() -> Iterator[memoryview]:
         nonlocal consumed
-        for start in range(0, len(view), antivirus.CHUNK_SIZE):
-            piece = view[start : start + antivirus.CHUNK_SIZE]
+        for start in range(0, len(view), antivirus.STREAM_PIECE):
+            piece = view[start : start + antivirus.STREAM_PIECE]
             digest.update(piece)
             consumed = start + len(piece)
             yield piece
 
     try:
-        antivirus.scan_chunks(chunks())
-    except antivirus.FileInfected as infected:
-        logger.warning("Pièce refusée par l'antivirus : %s (sha256 %s)", infected.signature, _sha256(data))
-        raise _error("infected") from infected
+        pending = antivirus.send_to_scan(chunks())
     except antivirus.AntivirusUnavailable as unavailable:
         logger.error("Pièce refusée faute d'analyse antivirus : %s", unavailable)
         raise _error("antivirus_unavailable") from unavailable
     # Without an antivirus (the embedded default) nothing was read: hash the rest here.
     digest.update(view[consumed:])
-    return digest.hexdigest()
+    return _PendingVerdict(pending, digest.hexdigest())
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-class _InBackground:
-    """A function run in a thread of its own; ``result()`` waits for it and returns its value or
-    raises its exception."""
-
-    def __init__(self, function, *args) -> None:
-        self._value = self._error = None
-        self._thread = threading.Thread(target=self._run, args=(function, args), name="segurnum-scan", daemon=True)
-        self._thread.start()
-
-    def _run(self, function, args) -> None:
-        try:
-            self._value = function(*args)
-        except BaseException as error:  # handed to the caller of result()
-            self._error = error
-
-    def join(self) -> None:
-        self._thread.join()
-
-    def result(self):
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def check_upload(uploaded_file) -> CheckedUpload:
@@ -596,9 +590,10 @@ def check_upload(uploaded_file) -> CheckedUpload:
 
     # The bytes as sent, before any re-encoding: a signature hidden in an image's metadata or
     # after its end would otherwise vanish from what is scanned, not from what the vendor sent.
-    # Hashed in the same pass (a PDF is stored as sent), while the content is checked here: the
-    # antivirus works in its own process, this thread mostly waits on its socket (R-PERF-2).
-    scanning = _InBackground(_scan_and_hash, data)
+    # Sent to the antivirus and hashed in the same pass (a PDF is stored as sent); the antivirus
+    # scans them in its own process while the content is checked here, then its verdict is read
+    # (R-PERF-2).
+    scanning = _send_and_hash(data)
     try:
         if kind is _PDF:
             _check_pdf(data)
@@ -608,11 +603,12 @@ def check_upload(uploaded_file) -> CheckedUpload:
     except ValidationError:
         # The antivirus's verdict comes first, as when the scan ran before the check: a
         # dangerous file is reported as such.
-        scanning.result()
+        scanning.verdict()
         raise
-    finally:
-        scanning.join()
-    sent_sha256 = scanning.result()
+    except BaseException:
+        scanning.close()
+        raise
+    sent_sha256 = scanning.verdict()
     sha256 = sent_sha256 if content is data else _sha256(content)
 
     return CheckedUpload(

@@ -2,6 +2,7 @@
 sent, then the wizard as a vendor sees it: the refusal at its field, every typed value kept, and
 nothing stored for a refused file."""
 
+import hashlib
 import re
 from html import escape
 
@@ -48,6 +49,45 @@ def test_check_upload_refuses_eicar_in_an_otherwise_valid_document(clamd, name, 
         check_upload(files.upload(name, build(), content_type))
     assert refused.value.code == "infected"
     assert refused.value.messages[0].startswith(INFECTED)
+
+
+def test_the_antivirus_scans_while_the_content_is_checked(clamd, monkeypatch):
+    """R-PERF-2: the bytes are sent to clamd first, clamd scans them in its own process while the
+    PDF is checked here, then its verdict is read."""
+    from enrolment import uploads
+    from segurnum import antivirus
+
+    events = []
+    real_send, real_verdict, real_check = antivirus.send_to_scan, antivirus.PendingScan.verdict, uploads._check_pdf
+
+    def send(chunks):
+        pieces = list(chunks)
+        events.append(("sent", [len(piece) for piece in pieces]))
+        return real_send(pieces)
+
+    def verdict(self):
+        events.append(("verdict", None))
+        return real_verdict(self)
+
+    def check(data):
+        events.append(("checked", None))
+        return real_check(data)
+
+    monkeypatch.setattr(antivirus, "send_to_scan", send)
+    monkeypatch.setattr(antivirus.PendingScan, "verdict", verdict)
+    monkeypatch.setattr(uploads, "_check_pdf", check)
+    data = files.pdf_bytes(size=3 * 1024 * 1024 + 1000)
+    checked = check_upload(files.upload("RIB.pdf", data, "application/pdf"))
+    assert [name for name, _ in events] == ["sent", "checked", "verdict"]
+    # In pieces of 1 MiB (a few system calls, nothing copied), hashed in the same pass.
+    assert events[0][1] == [antivirus.STREAM_PIECE] * 3 + [len(data) - 3 * antivirus.STREAM_PIECE]
+    assert checked.sha256 == hashlib.sha256(data).hexdigest()
+
+    events.clear()
+    with pytest.raises(ValidationError) as refused:
+        check_upload(files.upload("RIB.pdf", eicar_pdf(), "application/pdf"))
+    assert INFECTED in refused.value.messages[0]
+    assert [name for name, _ in events] == ["sent", "checked", "verdict"]
 
 
 @pytest.mark.parametrize(("name", "build", "content_type"), INFECTED_FILES[1:])

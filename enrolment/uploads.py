@@ -503,16 +503,11 @@ def _check_pdf(data: bytes) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def scan(data: bytes) -> None:
-    """The antivirus's verdict on these bytes as a ValidationError (SECURITY F12, G6): a
-    dangerous file is refused for good, an antivirus that cannot answer refuses too (fail
-    closed), with « réessayez »."""
-    _send_and_hash(data).verdict()
-
-
 class _PendingVerdict:
     """The bytes as sent, already with the antivirus and hashed; ``verdict()`` waits for the
-    antivirus's answer and returns the SHA-256, or raises it as a ValidationError."""
+    antivirus's answer and returns the SHA-256, or raises it as a ValidationError (SECURITY F12,
+    G6): a dangerous file is refused for good, an antivirus that cannot answer refuses too (fail
+    closed), with « réessayez »."""
 
     def __init__(self, pending: antivirus.PendingScan, sha256: str) -> None:
         self._pending, self._sha256 = pending, sha256

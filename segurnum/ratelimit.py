@@ -109,6 +109,7 @@ def record_many(amounts: dict[str, int], client_ip: str | None, *, window: int =
 
 
 def _record_on_redis(backend: RedisCache, keys: dict[str, str], amounts: dict[str, int], window: int) -> dict[str, int]:
+    # Django's Redis cache gives no public access to its client; segurnum.cache keeps one per pool.
     client = backend._cache.get_client(write=True)
     script = _scripts.get(client)
     if script is None:

@@ -81,7 +81,7 @@ def test_what_a_form_changes_stays_in_that_form():
     assert [value for value, _ in Every.base_fields["choice"].choices] == ["a", "b"]
 
 
-def test_the_wizard_steps_keep_what_each_form_sets(rf):
+def test_the_wizard_steps_keep_what_each_form_sets():
     """Step 2 sets attributes per form (a disabled SIRET from the registry, conditional markers)."""
     company = {"siret": "47992882200069", "denomination": "ASM", "manual": False}
     looked_up = ApplicantForm(lookups={"company": company})

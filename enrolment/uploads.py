@@ -335,16 +335,20 @@ def _escaped_name(name: str) -> bytes:
 
 
 def _names_regex(names: tuple[str, ...]) -> bytes:
-    return rb"/(?:" + b"|".join(_escaped_name(n) for n in names) + rb")" + _NAME_END
+    """One of the names, whole (the slash left to the caller)."""
+    return rb"(?:" + b"|".join(_escaped_name(n) for n in names) + rb")" + _NAME_END
 
 
-_ACTIVE_RE = re.compile(_names_regex(_ACTIVE_NAMES))
 # A key followed by a string, a dictionary or an indirect reference (or the end of the buffer,
 # where the value cannot be seen: fail closed).
-_KEYED_RE = re.compile(
-    _names_regex(_KEYED_NAMES) + rb"(?=" + _SEP + rb"*+(?:[(<]|\d++" + _SEP + rb"++\d++" + _SEP + rb"++R|\Z))"
-)
-_OPAQUE_FILTER_RE = re.compile(_names_regex(_OPAQUE_FILTERS))
+_KEYED_VALUE = rb"(?=" + _SEP + rb"*+(?:[(<]|\d++" + _SEP + rb"++\d++" + _SEP + rb"++R|\Z))"
+_ACTIVE = _names_regex(_ACTIVE_NAMES) + rb"|" + _names_regex(_KEYED_NAMES) + _KEYED_VALUE
+# The three kinds of names in one pass over the file (R-PERF-2: 2.9 ms on 4 MiB instead of three
+# passes, 5.1 ms). The slash stays first and outside the groups: that literal lets the regex engine
+# jump from one « / » to the next (with the slash inside each group, 74 ms).
+_NAMES_RE = re.compile(rb"/(?:(?P<active>" + _ACTIVE + rb")|(?P<opaque>" + _names_regex(_OPAQUE_FILTERS) + rb"))")
+# In the output of an object stream: the active names alone.
+_ACTIVE_RE = re.compile(rb"/(?:" + _ACTIVE + rb")")
 # The keyword « stream » first, then a look behind it: a literal at the start of the pattern lets
 # the regex engine jump from one occurrence to the next instead of trying the look-behind at every
 # byte (R-PERF-2: 2 ms instead of 70 ms on 4 MiB). Same matches: « stream » preceded by nothing,
@@ -435,7 +439,7 @@ def _scan_stream_output(chunks: Iterator[bytes]) -> None:
     tail = b""
     for chunk in chunks:
         buffer = tail + chunk
-        if _ACTIVE_RE.search(buffer) or _KEYED_RE.search(buffer):
+        if _ACTIVE_RE.search(buffer):
             raise _ActiveContent
         tail = buffer[-_SCAN_OVERLAP:]
 
@@ -479,9 +483,12 @@ def _iter_body(view: memoryview, start: int) -> Iterator[memoryview]:
 def _check_pdf(data: bytes) -> None:
     if data.rfind(b"%%EOF", max(0, len(data) - _PDF_EOF_WINDOW)) == -1:
         raise _error("pdf_corrupt")
-    if _ACTIVE_RE.search(data) or _KEYED_RE.search(data):
-        raise _error("pdf_active")
-    if _OPAQUE_FILTER_RE.search(data):
+    opaque = False
+    for match in _NAMES_RE.finditer(data):
+        if match.lastgroup == "active":
+            raise _error("pdf_active")  # wherever it is, before or after an opaque filter
+        opaque = True
+    if opaque:
         raise _error("pdf_unsupported")
     view = memoryview(data)
     budget = _InflateBudget()
@@ -527,35 +534,29 @@ class _PendingVerdict:
         self._pending.close()
 
 
-def _send_and_hash(data: bytes) -> _PendingVerdict:
-    """One pass over the bytes as sent (R-PERF-2): each chunk goes to the antivirus and into the
-    SHA-256 at once, nothing is copied. The antivirus then scans in its own process while the
-    caller checks the content; ``verdict()`` reads its answer. An antivirus that cannot take the
-    bytes is raised at once, as a ValidationError."""
-    digest = hashlib.sha256()
-    view = memoryview(data)
-    consumed = 0
-
-    def chunks() -> Iterator[memoryview]:
-        nonlocal consumed
-        for start in range(0, len(view), antivirus.STREAM_PIECE):
-            piece = view[start : start + antivirus.STREAM_PIECE]
-            digest.update(piece)
-            consumed = start + len(piece)
-            yield piece
-
+def _send_and_hash(data: bytes, path: str | None) -> _PendingVerdict:
+    """The bytes as sent go to the antivirus first (R-PERF-2): a local clamd is handed them as a
+    file, ``path`` when Django wrote the upload to disk (nothing copied), and scans them in its own
+    process while they are hashed and their content checked here; ``verdict()`` reads its answer.
+    An antivirus that cannot take the bytes is raised at once, as a ValidationError."""
     try:
-        pending = antivirus.send_to_scan(chunks())
+        pending = antivirus.send_bytes_to_scan(data, path=path)
     except antivirus.AntivirusUnavailable as unavailable:
         logger.error("Pièce refusée faute d'analyse antivirus : %s", unavailable)
         raise _error("antivirus_unavailable") from unavailable
-    # Without an antivirus (the embedded default) nothing was read: hash the rest here.
-    digest.update(view[consumed:])
-    return _PendingVerdict(pending, digest.hexdigest())
+    return _PendingVerdict(pending, _sha256(data))
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _file_on_disk(uploaded_file) -> str | None:
+    """Where Django wrote a large upload (``TemporaryUploadedFile``), if it did."""
+    try:
+        return uploaded_file.temporary_file_path()
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def check_upload(uploaded_file) -> CheckedUpload:
@@ -585,10 +586,9 @@ def check_upload(uploaded_file) -> CheckedUpload:
 
     # The bytes as sent, before any re-encoding: a signature hidden in an image's metadata or
     # after its end would otherwise vanish from what is scanned, not from what the vendor sent.
-    # Sent to the antivirus and hashed in the same pass (a PDF is stored as sent); the antivirus
-    # scans them in its own process while the content is checked here, then its verdict is read
-    # (R-PERF-2).
-    scanning = _send_and_hash(data)
+    # Handed to the antivirus first; it scans them in its own process while they are hashed (a
+    # PDF is stored as sent) and their content checked here, then its verdict is read (R-PERF-2).
+    scanning = _send_and_hash(data, _file_on_disk(uploaded_file))
     try:
         if kind is _PDF:
             _check_pdf(data)

@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image, PngImagePlugin
 
 from tests import files
-from tests.segurnum.conftest import stop_process_group
+from tests.segurnum.conftest import free_port, stop_process_group
 
 SIGNATURES = Path(__file__).resolve().parent / "clamav" / "segurnum-test.ndb"
 SIGNATURE_NAME = "Segurnum.Test.EICAR-1.UNOFFICIAL"
@@ -38,11 +38,13 @@ def antivirus_required() -> bool:
 
 
 class ClamdServer:
-    """clamd on a unix socket of its own; ``stop()`` then ``start()`` again for an outage."""
+    """clamd on a unix socket of its own, and on a TCP port of 127.0.0.1 (``tcp_address``: the
+    route of a remote clamd); ``stop()`` then ``start()`` again for an outage."""
 
     def __init__(self, *, stream_max_length: str = "10M") -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="clamd-"))
         self.socket = self.directory / "clamd.sock"
+        self.port = free_port()
         self.log = self.directory / "clamd.log"
         self.config = self.directory / "clamd.conf"
         database = self.directory / "signatures"
@@ -51,6 +53,8 @@ class ClamdServer:
         (self.directory / "tmp").mkdir()
         self.config.write_text(
             f"LocalSocket {self.socket}\n"
+            f"TCPSocket {self.port}\n"
+            "TCPAddr 127.0.0.1\n"
             f"DatabaseDirectory {database}\n"
             f"TemporaryDirectory {self.directory / 'tmp'}\n"
             f"PidFile {self.directory / 'clamd.pid'}\n"
@@ -66,6 +70,10 @@ class ClamdServer:
     @property
     def address(self) -> str:
         return f"unix://{self.socket}"
+
+    @property
+    def tcp_address(self) -> str:
+        return f"tcp://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> "ClamdServer":
         binary = clamd_binary()
@@ -110,14 +118,27 @@ class ClamdServer:
             sock.sendall(b"zINSTREAM\0" + len(data).to_bytes(4, "big") + data + b"\0\0\0\0")
             return sock.recv(4096).split(b"\0", 1)[0].decode()
 
-    def clean_scans(self) -> int:
-        """How many streams clamd has found clean (its log, with LogClean)."""
+    def clean_scans(self, route: str = "") -> int:
+        """How many files clamd has found clean (its log, with LogClean): all of them, or those of
+        one route: "stream" (INSTREAM), "memory" (FILDES, the portal's memory file) or "file"
+        (FILDES, a file on disk handed over)."""
         if not self.log.exists():
             return 0
-        return sum(line.endswith("instream(local): OK") for line in self.log.read_text(errors="replace").splitlines())
+        count = 0
+        for line in self.log.read_text(errors="replace").splitlines():
+            scanned, _, verdict = line.partition(" -> ")[2].rpartition(": ")
+            if verdict == "OK" and scanned:
+                count += route in ("", _route(scanned))
+        return count
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+
+def _route(scanned: str) -> str:
+    if scanned.startswith("instream("):
+        return "stream"
+    return "memory" if scanned.startswith("/memfd:segurnum-scan") else "file"
 
 
 # --- files carrying the test string ------------------------------------------------------------

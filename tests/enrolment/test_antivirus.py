@@ -52,18 +52,17 @@ def test_check_upload_refuses_eicar_in_an_otherwise_valid_document(clamd, name, 
 
 
 def test_the_antivirus_scans_while_the_content_is_checked(clamd, monkeypatch):
-    """R-PERF-2: the bytes are sent to clamd first, clamd scans them in its own process while the
-    PDF is checked here, then its verdict is read."""
+    """R-PERF-2: the bytes go to clamd first (a local clamd is handed them as a memory file), clamd
+    scans them in its own process while the PDF is checked here, then its verdict is read."""
     from enrolment import uploads
     from segurnum import antivirus
 
     events = []
-    real_send, real_verdict, real_check = antivirus.send_to_scan, antivirus.PendingScan.verdict, uploads._check_pdf
+    real_send, real_verdict, real_check = antivirus._send_descriptor, antivirus.PendingScan.verdict, uploads._check_pdf
 
-    def send(chunks):
-        pieces = list(chunks)
-        events.append(("sent", [len(piece) for piece in pieces]))
-        return real_send(pieces)
+    def send(sock, data, path):
+        events.append(("sent", (len(data), path)))
+        return real_send(sock, data, path)
 
     def verdict(self):
         events.append(("verdict", None))
@@ -73,21 +72,36 @@ def test_the_antivirus_scans_while_the_content_is_checked(clamd, monkeypatch):
         events.append(("checked", None))
         return real_check(data)
 
-    monkeypatch.setattr(antivirus, "send_to_scan", send)
+    monkeypatch.setattr(antivirus, "_send_descriptor", send)
     monkeypatch.setattr(antivirus.PendingScan, "verdict", verdict)
     monkeypatch.setattr(uploads, "_check_pdf", check)
     data = files.pdf_bytes(size=3 * 1024 * 1024 + 1000)
+    scanned_before = clamd.clean_scans("memory")
     checked = check_upload(files.upload("RIB.pdf", data, "application/pdf"))
     assert [name for name, _ in events] == ["sent", "checked", "verdict"]
-    # In pieces of 1 MiB (a few system calls, nothing copied), hashed in the same pass.
-    assert events[0][1] == [antivirus.STREAM_PIECE] * 3 + [len(data) - 3 * antivirus.STREAM_PIECE]
+    assert events[0][1] == (len(data), None)  # held in memory: no file to hand over
     assert checked.sha256 == hashlib.sha256(data).hexdigest()
+    assert clamd.clean_scans("memory") - scanned_before == 1  # clamd's log: the memory file, clean
 
     events.clear()
     with pytest.raises(ValidationError) as refused:
         check_upload(files.upload("RIB.pdf", eicar_pdf(), "application/pdf"))
     assert INFECTED in refused.value.messages[0]
     assert [name for name, _ in events] == ["sent", "checked", "verdict"]
+
+
+def test_a_remote_clamd_gets_the_upload_as_a_stream(clamd, settings):
+    """Over TCP (clamd in another machine or container) no descriptor can be handed over: the same
+    bytes go through INSTREAM, hashed in the same pass, with the same verdicts."""
+    settings.CLAMD_ADDRESS = clamd.tcp_address
+    data = files.pdf_bytes(size=3 * 1024 * 1024 + 1000)
+    streams, descriptors = clamd.clean_scans("stream"), clamd.clean_scans("memory")
+    checked = check_upload(files.upload("RIB.pdf", data, "application/pdf"))
+    assert checked.sha256 == hashlib.sha256(data).hexdigest()
+    assert (clamd.clean_scans("stream") - streams, clamd.clean_scans("memory") - descriptors) == (1, 0)
+    with pytest.raises(ValidationError) as refused:
+        check_upload(files.upload("RIB.pdf", eicar_pdf(), "application/pdf"))
+    assert refused.value.code == "infected"
 
 
 @pytest.mark.parametrize(("name", "build", "content_type"), INFECTED_FILES[1:])
@@ -162,6 +176,25 @@ def test_eicar_certificate_on_step_1(clamd, wizard, _isolated_storage):
 
 
 @pytest.mark.django_db
+def test_a_large_upload_is_handed_to_clamd_as_the_file_django_wrote(clamd, wizard, settings, _isolated_storage):
+    """R-PERF-2: over FILE_UPLOAD_MAX_MEMORY_SIZE Django writes the upload to disk; clamd is handed
+    that file, so that the bytes are neither copied nor streamed. An infected one is refused at its
+    field all the same."""
+    large = files.pdf_bytes(size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE + 1000)
+    before = {route: clamd.clean_scans(route) for route in ("file", "memory", "stream")}
+    response = wizard.referencing(certificate=files.upload("certificat.pdf", large))
+    assert response.redirect_chain[-1][0].endswith("/applicant/")
+    after = {route: clamd.clean_scans(route) for route in ("file", "memory", "stream")}
+    assert {route: after[route] - before[route] for route in after} == {"file": 1, "memory": 0, "stream": 0}
+    assert EnrolmentDocument.objects.count() == 0 and len(draft_files(_isolated_storage)) == 1
+
+    infected = files.pdf_bytes(EICAR.decode("ascii"), size=len(large))
+    certificate = files.upload("certificat.pdf", infected)
+    response = wizard.post("referencing", {"referencing_number": GUIDE_NUMBER, "certificate": certificate})
+    assert error_at(response, "referencing-certificate").startswith(escape(INFECTED, quote=True))
+
+
+@pytest.mark.django_db
 def test_clamd_stopped_keeps_every_typed_value_and_stores_nothing(private_clamd, wizard, _isolated_storage):
     wizard.referencing()  # scanned and kept while clamd runs
     kept = draft_files(_isolated_storage)
@@ -189,9 +222,9 @@ def test_clamd_stopped_keeps_every_typed_value_and_stores_nothing(private_clamd,
 
 @pytest.mark.django_db
 def test_the_guide_enrolment_with_every_file_scanned(clamd, wizard):
-    scanned_before = clamd.clean_scans()
+    scanned_before = clamd.clean_scans("memory")
     response = wizard.complete()
     request = EnrolmentRequest.objects.get()
     assert request.number in html(response)
     assert request.documents.count() == 4
-    assert clamd.clean_scans() - scanned_before == 4  # clamd's own log: one clean stream per file
+    assert clamd.clean_scans("memory") - scanned_before == 4  # clamd's own log: one clean memory file each

@@ -696,6 +696,22 @@ def test_pdf_with_a_filter_the_check_cannot_decode_is_refused():
     assert_rejected(upload("attestation.pdf", pdf), "pdf_unsupported", MSG_PDF_UNSUPPORTED)
 
 
+@pytest.mark.parametrize("order", ["filter first", "active name first"])
+def test_active_content_is_named_before_an_undecodable_filter_wherever_each_is(order):
+    """The names are looked for in one pass (R-PERF-2): an active name refuses the file as active
+    content, also when an undecodable filter comes earlier in the file."""
+    opaque = pdf_stream(b"/Type /ObjStm /N 1 /First 4 /Filter /LZWDecode", b"31203020>")
+    active = b"<< /Type /Action /S /JavaScript /JS (app.alert(1)) >>"
+    objects = [opaque, active] if order == "filter first" else [active, opaque]
+    assert_rejected(upload("attestation.pdf", make_pdf(extra_objects=objects)), "pdf_active", MSG_PDF_ACTIVE)
+
+
+@pytest.mark.parametrize("name", [b"/A85", b"/AHx", b"/RunLengthDecode", b"/LZW#44ecode"])
+def test_every_undecodable_filter_is_refused_as_unsupported_with_no_active_name(name):
+    pdf = make_pdf(extra_objects=[pdf_stream(b"/Type /ObjStm /N 1 /First 4 /Filter " + name, b"xx")])
+    assert_rejected(upload("attestation.pdf", pdf), "pdf_unsupported", MSG_PDF_UNSUPPORTED)
+
+
 def test_flate_bomb_in_a_pdf_is_refused_quickly():
     compressor = zlib.compressobj(9)
     parts = [compressor.compress(b"1 0 ")]

@@ -1,10 +1,12 @@
 import os
 import secrets
+import shutil
 import signal
 import socket
 import string
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -108,6 +110,23 @@ def local_redis():
 def silent_server():
     """A TCP server that accepts connections and reads, but never answers (a hung daemon)."""
     server = socket.create_server(("127.0.0.1", 0))
+    yield from _silent(server, server.getsockname()[1])
+
+
+@pytest.fixture
+def silent_unix_server():
+    """The same on a unix socket (a hung local clamd); gives the socket's path, in a short folder
+    (a socket's path is limited to 108 bytes)."""
+    folder = tempfile.mkdtemp(prefix="silent-")
+    path = os.path.join(folder, "clamd.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen()
+    yield from _silent(server, path)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _silent(server: socket.socket, name):
     stop = threading.Event()
     accepted = []
 
@@ -134,7 +153,7 @@ def silent_server():
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield server.getsockname()[1]
+    yield name
     stop.set()
     thread.join(timeout=5)
     for connection in accepted:

@@ -1,5 +1,6 @@
-"""segurnum/antivirus.py against a real clamd (SECURITY F12, F12b, G6): the INSTREAM client, its
-two failures (infected, unavailable), its time bounds, and the settings that keep production closed."""
+"""segurnum/antivirus.py against a real clamd (SECURITY F12, F12b, G6): the INSTREAM and FILDES
+client, its two failures (infected, unavailable), its time bounds, and the settings that keep
+production closed."""
 
 import io
 import time
@@ -35,6 +36,78 @@ def test_eicar_inside_a_document_is_found(clamd, build):
     with pytest.raises(FileInfected) as found:
         antivirus.scan_bytes(data)
     assert found.value.signature == SIGNATURE_NAME
+
+
+@pytest.mark.parametrize("build", [eicar_pdf, eicar_png], ids=["pdf", "png"])
+def test_bytes_in_memory_reach_a_local_clamd_as_a_descriptor_and_a_remote_one_as_a_stream(clamd, settings, build):
+    """R-PERF-2: on the local socket clamd is handed a memory file (FILDES), nothing streamed; over
+    TCP the same bytes are streamed (INSTREAM). Same verdicts both ways."""
+    data = b"%PDF-1.4\n" + b"a" * (2 * MIB + 5) + b"\n%%EOF\n"
+    for address, route in ((clamd.address, "memory"), (clamd.tcp_address, "stream")):
+        settings.CLAMD_ADDRESS = address
+        before = {name: clamd.clean_scans(name) for name in ("memory", "stream")}
+        antivirus.send_bytes_to_scan(data).verdict()
+        after = {name: clamd.clean_scans(name) for name in ("memory", "stream")}
+        expected = {"memory": int(route == "memory"), "stream": int(route == "stream")}
+        assert {name: after[name] - before[name] for name in after} == expected
+        with pytest.raises(FileInfected) as found:
+            antivirus.scan_bytes(build())
+        assert found.value.signature == SIGNATURE_NAME
+
+
+def test_a_file_holding_the_same_bytes_is_handed_over_as_it_is(clamd, tmp_path):
+    """A large upload is already on disk: clamd reads that file (its own descriptor, from its
+    start), nothing is copied. A file whose size differs is not trusted: the bytes go to a
+    memory file."""
+    infected = eicar_pdf()
+    on_disk = tmp_path / "upload.pdf"
+    on_disk.write_bytes(infected)
+    with open(on_disk, "rb") as opened:
+        opened.read()  # our own reads leave no offset for clamd to start from
+        with pytest.raises(FileInfected):
+            antivirus.send_bytes_to_scan(infected, path=str(on_disk)).verdict()
+    clean = pdf_bytes()
+    on_disk.write_bytes(clean)
+    memory = clamd.clean_scans("memory")
+    antivirus.send_bytes_to_scan(clean, path=str(on_disk)).verdict()
+    files_scanned = clamd.clean_scans("file")
+    assert f"{on_disk}: OK" in clamd.output() and clamd.clean_scans("memory") == memory
+    # Same bytes asked for, a file of another size: clamd scans the bytes, not the file.
+    with pytest.raises(FileInfected):
+        antivirus.send_bytes_to_scan(infected, path=str(on_disk)).verdict()
+    assert clamd.clean_scans("file") == files_scanned
+
+
+def test_a_file_that_cannot_be_opened_leaves_the_bytes_to_a_memory_file(clamd, tmp_path):
+    memory = clamd.clean_scans("memory")
+    antivirus.send_bytes_to_scan(pdf_bytes(), path=str(tmp_path / "gone.pdf")).verdict()
+    assert clamd.clean_scans("memory") == memory + 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "outcome"),
+    [
+        ("stream: OK", None),
+        ("fd[12]: OK", None),
+        ("stream: Win.Test.EICAR_HDB-1 FOUND", "Win.Test.EICAR_HDB-1"),
+        ("fd[7]: Win.Test.EICAR_HDB-1 FOUND", "Win.Test.EICAR_HDB-1"),
+        ("fd[7]: lstat() failed: No such file or directory. ERROR", AntivirusUnavailable),
+        ("INSTREAM size limit exceeded. ERROR", AntivirusUnavailable),
+        ("UNKNOWN COMMAND", AntivirusUnavailable),
+        ("", AntivirusUnavailable),
+        ("OK", AntivirusUnavailable),
+    ],
+)
+def test_clamds_replies(reply, outcome):
+    if outcome is None:
+        antivirus._judge(reply)
+    elif isinstance(outcome, str):
+        with pytest.raises(FileInfected) as found:
+            antivirus._judge(reply)
+        assert found.value.signature == outcome
+    else:
+        with pytest.raises(outcome):
+            antivirus._judge(reply)
 
 
 def test_eicar_past_the_first_chunks_of_a_stream_is_found(clamd):
@@ -78,6 +151,15 @@ def test_nothing_listening_on_tcp_is_unavailable(settings):
 
 def test_a_daemon_that_never_answers_is_abandoned_after_the_timeout(settings, silent_server):
     settings.CLAMD_ADDRESS = f"tcp://127.0.0.1:{silent_server}"
+    settings.CLAMD_TIMEOUT = 0.5
+    started = time.monotonic()
+    with pytest.raises(AntivirusUnavailable, match="timed out"):
+        antivirus.scan_bytes(pdf_bytes())
+    assert 0.4 < time.monotonic() - started < 3
+
+
+def test_a_local_daemon_that_never_answers_is_abandoned_after_the_timeout(settings, silent_unix_server):
+    settings.CLAMD_ADDRESS = f"unix://{silent_unix_server}"
     settings.CLAMD_TIMEOUT = 0.5
     started = time.monotonic()
     with pytest.raises(AntivirusUnavailable, match="timed out"):

@@ -31,7 +31,7 @@ from enrolment.models import (
 )
 from enrolment.signals import request_stored
 from notifications.services import queue_email
-from segurnum import encryption
+from segurnum import after_response, encryption
 from segurnum.storage import private_storage, storage_errors
 
 logger = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ def submit_enrolment(*, submission: EnrolmentSubmission) -> EnrolmentRequest:
         _remove_files(written)
         raise
     draft_key = str(submission.submission_key)
-    transaction.on_commit(lambda: drafts.delete_draft(draft_key))
+    after_response.after_commit(drafts.delete_draft, draft_key)
     return enrolment
 
 

@@ -147,7 +147,7 @@ def request_xlsx(*, user, slug: str, source: str, filters: dict, full_iban: bool
     columns.dataset(slug, full_iban=full_iban)  # an unknown list fails here, not in the task
     with transaction.atomic():
         export = XlsxExport.objects.create(user=user, dataset=slug, source=source, filters=filters, full_iban=full_iban)
-        transaction.on_commit(lambda: after_response.defer(enqueue_xlsx, export.pk))
+        after_response.after_commit(enqueue_xlsx, export.pk)
     return export
 
 

@@ -17,6 +17,7 @@ from enrolment.models import EnrolmentRequest
 from flags import rules
 from flags.models import ConsistencyFlag, PendingRefresh, RegistryAnswer
 from funding.models import FundingRequest
+from segurnum import after_response
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +38,10 @@ def keep_registry_answer(company) -> RegistryAnswer:
 
 def schedule_refresh(*, enrolment: EnrolmentRequest | None = None, funding_request: FundingRequest | None = None):
     """Call inside the transaction that stores or changes the request: the computation is queued
-    once it commits, and re-queued later if the broker cannot take it."""
+    once it commits, after the response (``after_response.after_commit``), and re-queued later if
+    the broker cannot take it."""
     pending = PendingRefresh.objects.create(enrolment=enrolment, funding_request=funding_request)
-    transaction.on_commit(lambda: enqueue_refresh(pending.pk))
+    after_response.after_commit(enqueue_refresh, pending.pk)
     return pending
 
 

@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifications.models import OutboundEmail
+from segurnum import after_response
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ def queue_email(
     after: OutboundEmail | None = None,
     new_event: bool = False,
 ) -> OutboundEmail:
-    """Write an outbox row in the caller's transaction; its sending is queued after the commit.
+    """Write an outbox row in the caller's transaction; its sending is queued after the commit,
+    after the response within a web request (``after_response.after_commit``).
 
     A second call with the same key returns the existing row: one event, one email. With
     ``after``, the row leaves only once that one is sent, so a series arrives in order. The row
@@ -82,7 +84,7 @@ def queue_email(
     else:
         email, created = OutboundEmail.objects.get_or_create(key=key, defaults=values)
     if created and after is None:
-        transaction.on_commit(lambda: enqueue_delivery(email.pk))
+        after_response.after_commit(enqueue_delivery, email.pk)
     return email
 
 
@@ -148,7 +150,7 @@ def resend(*, email_id: int) -> bool:
             return False
         email.status = OutboundEmail.Status.PENDING
         email.save(update_fields=["status"])
-        transaction.on_commit(lambda: enqueue_delivery(email_id))
+        after_response.after_commit(enqueue_delivery, email_id)
     logger.info("Courriel %s remis en file d'envoi", email_id)
     return True
 

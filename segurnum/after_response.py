@@ -5,6 +5,11 @@ has written the whole response and closes it (Django's ``request_finished``): th
 has its answer, so neither its timing nor its outcome depends on that work. Outside a request (a
 Celery task, a management command, a test calling a service) the function runs at once.
 
+``after_commit()`` is the same once the caller's transaction has committed: queueing a task or
+removing a draft costs the client no wait (R-PERF-1). For work that a periodic task does again
+when it is lost (the re-queues of pending rows, the purge of stale drafts): a worker that dies
+between the response and that work leaves it to them.
+
 The embedded default (Celery eager, no beat) relies on it twice: the recovery look-up, which must
 not make the answer slower for an existing account, and the periodic housekeeping
 (``segurnum.housekeeping``), which then runs after responses instead of in beat.
@@ -15,6 +20,7 @@ import threading
 from collections.abc import Callable
 
 from django.core.signals import request_finished
+from django.db import transaction
 
 from segurnum import housekeeping
 
@@ -29,6 +35,11 @@ def defer(function: Callable[..., object], *args: object, **kwargs: object) -> N
         function(*args, **kwargs)
     else:
         jobs.append((function, args, kwargs))
+
+
+def after_commit(function: Callable[..., object], *args: object) -> None:
+    """``defer(function, *args)`` once the caller's transaction commits (at once without one)."""
+    transaction.on_commit(lambda: defer(function, *args))
 
 
 def run_deferred(**signal_kwargs: object) -> None:

@@ -642,6 +642,48 @@ def test_submit_twice_gives_one_request(at_confirmation, client, mailoutbox, dja
     assert len(mailoutbox) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_terminer_hands_its_mail_flags_and_draft_over_once_its_response_is_made(client, monkeypatch):
+    """R-PERF-1: what « Terminer » only hands over (the acknowledgement to the queue, the flags'
+    computation, the removal of the draft) waits for the commit, then for the response to have
+    left: the vendor's page does not wait for the broker. Each is pending in the database until
+    then, for the periodic re-queue if the worker died in between."""
+    from django.core.handlers.base import BaseHandler
+
+    from enrolment import drafts
+    from flags import services as flag_services
+    from notifications import services as mail_services
+
+    load_registries()
+    wizard = Wizard(client)
+    wizard.referencing()
+    wizard.applicant()
+    wizard.bank()
+    wizard.vat()
+    events = []
+    real_get_response = BaseHandler.get_response
+
+    def get_response(handler, request):
+        response = real_get_response(handler, request)
+        if request.method == "POST":
+            events.append(("réponse", response.status_code))
+        return response
+
+    monkeypatch.setattr(BaseHandler, "get_response", get_response)
+    monkeypatch.setattr(mail_services, "enqueue_delivery", lambda pk: events.append(("courriel", pk)))
+    monkeypatch.setattr(flag_services, "enqueue_refresh", lambda pk: events.append(("signalements", pk)))
+    monkeypatch.setattr(drafts, "delete_draft", lambda key: events.append(("brouillon", key)))
+
+    wizard.confirm(follow=False)
+
+    request = EnrolmentRequest.objects.get()
+    mail = OutboundEmail.objects.get(enrolment=request)
+    assert mail.status == OutboundEmail.Status.PENDING
+    assert [name for name, _ in events] == ["réponse", "courriel", "signalements", "brouillon"]
+    assert events[0] == ("réponse", 302) and events[1] == ("courriel", mail.pk)
+    assert events[3] == ("brouillon", str(request.submission_key))
+
+
 def test_same_siret_cannot_enrol_twice(wizard, client):
     wizard.complete(GUIDE_NUMBER, GUIDE_SIRET)
     client.cookies.clear()

@@ -3,10 +3,11 @@
 A small client of two of clamd's commands (clamd(8)). ``INSTREAM``: the bytes are sent in
 chunks, each prefixed by its length as a 4-byte big-endian integer, then a zero-length chunk;
 clamd answers ``stream: OK`` or ``stream: <signature> FOUND``. ``FILDES``, on a local socket only,
-for bytes already in memory (an upload): they are written once to an anonymous in-memory file
-(memfd) whose descriptor clamd receives with the command; clamd reads them where they are, with
-nothing to copy through the socket into a temporary file of its own, and answers ``fd[N]: OK``
-or ``fd[N]: <signature> FOUND`` (R-PERF-2). Written here rather than taken from the
+for bytes already in memory (an upload): clamd receives with the command the descriptor of a file
+holding them (the one Django wrote a large upload to, or an anonymous memory file, memfd, they
+are written to once) and reads them where they are, with nothing to copy through the socket into
+a temporary file of its own; it answers ``fd[N]: OK`` or ``fd[N]: <signature> FOUND``
+(R-PERF-2). Written here rather than taken from the
 ``clamd`` package, whose last release dates from 2014: that package has a single timeout for
 connecting and reading, reads a stream's error reply as a generic failure, and its fork
 ``clamdpy`` is young; the protocol is twenty lines.
@@ -155,26 +156,30 @@ def send_to_scan(chunks: Iterable[bytes]) -> PendingScan:
     return _send(chunks, _send_stream)
 
 
-def send_bytes_to_scan(data: bytes | memoryview, *, path: str | None = None) -> PendingScan:
+def send_bytes_to_scan(
+    data: bytes | memoryview, *, path: str | None = None, timeout: float | None = None
+) -> PendingScan:
     """Like ``send_to_scan``, for bytes already in memory (an upload of at most a few MiB): returns
     as soon as clamd has them, and clamd scans them while the caller goes on (R-PERF-2). On a
     local socket clamd is handed a file descriptor (FILDES) and reads the bytes itself: ``path``,
     a file holding exactly these bytes (a large upload, which Django wrote to disk), opened
     afresh; otherwise an anonymous memory file (memfd) they are written to, their one copy. On a
-    TCP address they are streamed (INSTREAM)."""
+    TCP address they are streamed (INSTREAM). ``timeout`` bounds each exchange more tightly than
+    the settings."""
     if enabled() and _address().path:
-        return _send(data, lambda sock, data: _send_descriptor(sock, data, path))
+        return _send(data, lambda sock, payload: _send_descriptor(sock, payload, path), timeout)
     view = memoryview(data)
-    return _send((view[start : start + STREAM_PIECE] for start in range(0, len(view), STREAM_PIECE)), _send_stream)
+    pieces = (view[start : start + STREAM_PIECE] for start in range(0, len(view), STREAM_PIECE))
+    return _send(pieces, _send_stream, timeout)
 
 
-def _send(payload, send: Callable[[socket.socket, Any], str]) -> PendingScan:
+def _send(payload, send: Callable[[socket.socket, Any], str], timeout: float | None = None) -> PendingScan:
     if not enabled():
         logger.warning("Analyse antivirus désactivée (SEGURNUM_CLAMD_ADDRESS vide) : fichier accepté sans analyse")
         return PendingScan(None, None)  # nothing read from the stream
     address = _address()
     try:
-        sock = _connect(address)
+        sock = _connect(address, timeout)
     except OSError as error:
         raise AntivirusUnavailable(f"clamd injoignable sur {address} : {error}") from error
     try:
@@ -299,14 +304,25 @@ def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
+# Scanned by the health check: a few clean bytes, through the route uploads take.
+HEALTH_PROBE = b"segurnum : sonde de sante de l'antivirus\n"
+
+
 def health(timeout: float = 2) -> str:
-    """For /sante/: "ok", "error" (logged) or "disabled"."""
+    """For /sante/: "ok", "error" (logged) or "disabled". clamd must answer PING, then scan a few
+    clean bytes the way uploads reach it: a local clamd that answers but cannot take a descriptor
+    (FILDES) would refuse every upload."""
     if not enabled():
         return "disabled"
     try:
         ping(timeout)
     except AntivirusUnavailable:
         logger.exception("Santé : antivirus (clamd) injoignable")
+        return "error"
+    try:
+        send_bytes_to_scan(HEALTH_PROBE, timeout=timeout).verdict()
+    except AntivirusError:
+        logger.exception("Santé : l'antivirus (clamd) répond mais n'analyse pas les pièces")
         return "error"
     return "ok"
 

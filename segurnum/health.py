@@ -12,7 +12,8 @@ Four checks, each bounded in time:
   (the embedded default, where tasks run in the web process);
 - storage: a small file written then deleted in the private document storage (encrypted, as
   every document: the keys are checked too);
-- antivirus: clamd's PING (segurnum/antivirus.py); "disabled" in the embedded default.
+- antivirus: clamd's PING, then a scan of a few clean bytes by the route uploads take
+  (segurnum/antivirus.py); "disabled" in the embedded default.
 
 503 when the database, the broker or the storage fails: this web server cannot serve. The
 antivirus does not take a server out of the load balancer (clamd is shared: every server would go

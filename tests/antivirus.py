@@ -118,18 +118,23 @@ class ClamdServer:
             sock.sendall(b"zINSTREAM\0" + len(data).to_bytes(4, "big") + data + b"\0\0\0\0")
             return sock.recv(4096).split(b"\0", 1)[0].decode()
 
-    def clean_scans(self, route: str = "") -> int:
+    def clean_scans(self, route: str = "", *, at_least: int = 0, timeout: float = 10) -> int:
         """How many files clamd has found clean (its log, with LogClean): all of them, or those of
         one route: "stream" (INSTREAM), "memory" (FILDES, the portal's memory file) or "file"
-        (FILDES, a file on disk handed over)."""
-        if not self.log.exists():
-            return 0
-        count = 0
-        for line in self.log.read_text(errors="replace").splitlines():
-            scanned, _, verdict = line.partition(" -> ")[2].rpartition(": ")
-            if verdict == "OK" and scanned:
-                count += route in ("", _route(scanned))
-        return count
+        (FILDES, a file on disk handed over). clamd writes a scan's line after its answer: with
+        ``at_least``, wait up to ``timeout`` seconds for that many (the lines come in order, so
+        the lines of earlier scans are there too)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            count = 0
+            lines = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
+            for line in lines:
+                scanned, _, verdict = line.partition(" -> ")[2].rpartition(": ")
+                if verdict == "OK" and scanned:
+                    count += route in ("", _route(scanned))
+            if count >= at_least or time.monotonic() > deadline:
+                return count
+            time.sleep(0.02)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""

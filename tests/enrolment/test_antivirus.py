@@ -81,7 +81,7 @@ def test_the_antivirus_scans_while_the_content_is_checked(clamd, monkeypatch):
     assert [name for name, _ in events] == ["sent", "checked", "verdict"]
     assert events[0][1] == (len(data), None)  # held in memory: no file to hand over
     assert checked.sha256 == hashlib.sha256(data).hexdigest()
-    assert clamd.clean_scans("memory") - scanned_before == 1  # clamd's log: the memory file, clean
+    assert clamd.clean_scans("memory", at_least=scanned_before + 1) - scanned_before == 1  # the memory file
 
     events.clear()
     with pytest.raises(ValidationError) as refused:
@@ -98,7 +98,8 @@ def test_a_remote_clamd_gets_the_upload_as_a_stream(clamd, settings):
     streams, descriptors = clamd.clean_scans("stream"), clamd.clean_scans("memory")
     checked = check_upload(files.upload("RIB.pdf", data, "application/pdf"))
     assert checked.sha256 == hashlib.sha256(data).hexdigest()
-    assert (clamd.clean_scans("stream") - streams, clamd.clean_scans("memory") - descriptors) == (1, 0)
+    assert clamd.clean_scans("stream", at_least=streams + 1) - streams == 1
+    assert clamd.clean_scans("memory") == descriptors
     with pytest.raises(ValidationError) as refused:
         check_upload(files.upload("RIB.pdf", eicar_pdf(), "application/pdf"))
     assert refused.value.code == "infected"
@@ -184,6 +185,7 @@ def test_a_large_upload_is_handed_to_clamd_as_the_file_django_wrote(clamd, wizar
     before = {route: clamd.clean_scans(route) for route in ("file", "memory", "stream")}
     response = wizard.referencing(certificate=files.upload("certificat.pdf", large))
     assert response.redirect_chain[-1][0].endswith("/applicant/")
+    clamd.clean_scans("file", at_least=before["file"] + 1)
     after = {route: clamd.clean_scans(route) for route in ("file", "memory", "stream")}
     assert {route: after[route] - before[route] for route in after} == {"file": 1, "memory": 0, "stream": 0}
     assert EnrolmentDocument.objects.count() == 0 and len(draft_files(_isolated_storage)) == 1
@@ -227,4 +229,4 @@ def test_the_guide_enrolment_with_every_file_scanned(clamd, wizard):
     request = EnrolmentRequest.objects.get()
     assert request.number in html(response)
     assert request.documents.count() == 4
-    assert clamd.clean_scans("memory") - scanned_before == 4  # clamd's own log: one clean memory file each
+    assert clamd.clean_scans("memory", at_least=scanned_before + 4) - scanned_before == 4  # one memory file each

@@ -3,6 +3,11 @@ client, its two failures (infected, unavailable), its time bounds, and the setti
 production closed."""
 
 import io
+import os
+import shutil
+import socket
+import tempfile
+import threading
 import time
 
 import pytest
@@ -47,6 +52,7 @@ def test_bytes_in_memory_reach_a_local_clamd_as_a_descriptor_and_a_remote_one_as
         settings.CLAMD_ADDRESS = address
         before = {name: clamd.clean_scans(name) for name in ("memory", "stream")}
         antivirus.send_bytes_to_scan(data).verdict()
+        clamd.clean_scans(route, at_least=before[route] + 1)
         after = {name: clamd.clean_scans(name) for name in ("memory", "stream")}
         expected = {"memory": int(route == "memory"), "stream": int(route == "stream")}
         assert {name: after[name] - before[name] for name in after} == expected
@@ -68,20 +74,22 @@ def test_a_file_holding_the_same_bytes_is_handed_over_as_it_is(clamd, tmp_path):
             antivirus.send_bytes_to_scan(infected, path=str(on_disk)).verdict()
     clean = pdf_bytes()
     on_disk.write_bytes(clean)
-    memory = clamd.clean_scans("memory")
+    memory, files_scanned = clamd.clean_scans("memory"), clamd.clean_scans("file")
     antivirus.send_bytes_to_scan(clean, path=str(on_disk)).verdict()
-    files_scanned = clamd.clean_scans("file")
+    assert clamd.clean_scans("file", at_least=files_scanned + 1) == files_scanned + 1
     assert f"{on_disk}: OK" in clamd.output() and clamd.clean_scans("memory") == memory
     # Same bytes asked for, a file of another size: clamd scans the bytes, not the file.
     with pytest.raises(FileInfected):
         antivirus.send_bytes_to_scan(infected, path=str(on_disk)).verdict()
-    assert clamd.clean_scans("file") == files_scanned
+    antivirus.scan_bytes(clean)  # a clean scan after it: its line comes once the one before is written
+    clamd.clean_scans("memory", at_least=memory + 1)
+    assert clamd.clean_scans("file") == files_scanned + 1
 
 
 def test_a_file_that_cannot_be_opened_leaves_the_bytes_to_a_memory_file(clamd, tmp_path):
     memory = clamd.clean_scans("memory")
     antivirus.send_bytes_to_scan(pdf_bytes(), path=str(tmp_path / "gone.pdf")).verdict()
-    assert clamd.clean_scans("memory") == memory + 1
+    assert clamd.clean_scans("memory", at_least=memory + 1) == memory + 1
 
 
 @pytest.mark.parametrize(
@@ -175,7 +183,39 @@ def test_a_stream_over_streammaxlength_is_unavailable_not_clean(clamd):
 
 def test_ping_gives_the_version(clamd):
     assert antivirus.ping().startswith("ClamAV ")
+    scanned = clamd.clean_scans("memory")
     assert antivirus.health() == "ok"
+    assert clamd.clean_scans("memory", at_least=scanned + 1) == scanned + 1  # the probe, by the uploads' route
+
+
+def test_a_local_daemon_that_pings_but_cannot_take_a_descriptor_is_unhealthy(settings, caplog):
+    """A clamd reached through a local socket that answers PING but not FILDES (a relay in
+    front of it, say) would refuse every upload: the health check says so."""
+    folder = tempfile.mkdtemp(prefix="clamd-")
+    path = os.path.join(folder, "clamd.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen()
+    replies = {b"zPING\0": b"PONG\0", b"zVERSION\0": b"ClamAV 1.4.3/27000/relais\0"}
+
+    def serve():
+        for _ in range(5):  # PING and VERSION twice, then the probe
+            connection, _ = server.accept()
+            with connection:
+                command = connection.recv(64)
+                connection.sendall(replies.get(command, b"UNKNOWN COMMAND\0"))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        settings.CLAMD_ADDRESS = f"unix://{path}"
+        assert antivirus.ping().startswith("ClamAV ")
+        assert antivirus.health(timeout=1) == "error"
+        assert "n'analyse pas les pièces" in caplog.text
+    finally:
+        thread.join(timeout=5)
+        server.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_disabled_scanning_lets_files_through_and_says_so(settings, caplog):

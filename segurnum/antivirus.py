@@ -31,6 +31,7 @@ import os
 import re
 import socket
 import struct
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -165,12 +166,27 @@ def send_bytes_to_scan(
     a file holding exactly these bytes (a large upload, which Django wrote to disk), opened
     afresh; otherwise an anonymous memory file (memfd) they are written to, their one copy. On a
     TCP address they are streamed (INSTREAM). ``timeout`` bounds each exchange more tightly than
-    the settings."""
-    if enabled() and _address().path:
-        return _send(data, lambda sock, payload: _send_descriptor(sock, payload, path), timeout)
-    view = memoryview(data)
-    pieces = (view[start : start + STREAM_PIECE] for start in range(0, len(view), STREAM_PIECE))
-    return _send(pieces, _send_stream, timeout)
+    the settings.
+
+    A local clamd that cannot read what it is handed (a mandatory access control profile, such as
+    Debian's AppArmor one for clamd, may refuse a descriptor for a file outside the folders it
+    lists) answers an error rather than a verdict: the bytes are then streamed to it, and so are
+    the next ones of this process, with an error in the log for the operators."""
+
+    def streamed() -> PendingScan:
+        view = memoryview(data)
+        pieces = (view[start : start + STREAM_PIECE] for start in range(0, len(view), STREAM_PIECE))
+        return _send(pieces, _send_stream, timeout)
+
+    if enabled() and _address().path and not _descriptors_refused.is_set():
+        pending = _send(data, lambda sock, payload: _send_descriptor(sock, payload, path), timeout)
+        pending.instead_if_unreadable = streamed
+        return pending
+    return streamed()
+
+
+# Set once a local clamd has answered a descriptor with an error: this process streams from then on.
+_descriptors_refused = threading.Event()
 
 
 def _send(payload, send: Callable[[socket.socket, Any], str], timeout: float | None = None) -> PendingScan:
@@ -198,6 +214,10 @@ class PendingScan:
     if clean, raises FileInfected or AntivirusUnavailable, and closes the connection; ``close()``
     drops it without reading (the caller gives up)."""
 
+    # For a descriptor handed over: how to scan the same bytes by a stream instead, when clamd
+    # answers that it could not read it (``send_bytes_to_scan``).
+    instead_if_unreadable: Callable[[], PendingScan] | None = None
+
     def __init__(self, sock: socket.socket | None, address: ClamdAddress | None, early_reply: str = "") -> None:
         self._sock, self._address, self._early_reply = sock, address, early_reply
 
@@ -211,6 +231,16 @@ class PendingScan:
             raise AntivirusUnavailable(f"clamd injoignable sur {self._address} : {error}") from error
         finally:
             self._sock = None
+        if self.instead_if_unreadable is not None and reply.endswith("ERROR"):
+            _descriptors_refused.set()
+            logger.error(
+                "clamd (%s) ne lit pas les fichiers qui lui sont remis (FILDES) : %r. Les pièces lui sont "
+                "envoyées par flux (INSTREAM), plus lentement ; voir par exemple son profil AppArmor.",
+                self._address,
+                reply,
+            )
+            self.instead_if_unreadable().verdict()
+            return
         _judge(reply)
 
     def close(self) -> None:

@@ -188,34 +188,96 @@ def test_ping_gives_the_version(clamd):
     assert clamd.clean_scans("memory", at_least=scanned + 1) == scanned + 1  # the probe, by the uploads' route
 
 
-def test_a_local_daemon_that_pings_but_cannot_take_a_descriptor_is_unhealthy(settings, caplog):
-    """A clamd reached through a local socket that answers PING but not FILDES (a relay in
-    front of it, say) would refuse every upload: the health check says so."""
-    folder = tempfile.mkdtemp(prefix="clamd-")
-    path = os.path.join(folder, "clamd.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen()
-    replies = {b"zPING\0": b"PONG\0", b"zVERSION\0": b"ClamAV 1.4.3/27000/relais\0"}
+class RefusingClamd:
+    """A local clamd that answers PING, VERSION and INSTREAM (always clean), and answers a
+    descriptor handed over (FILDES) with the error clamd gives when it could not receive or read
+    it (a mandatory access control profile refusing the file)."""
 
-    def serve():
-        for _ in range(5):  # PING and VERSION twice, then the probe
-            connection, _ = server.accept()
+    def __init__(self, stream_reply: bytes = b"stream: OK") -> None:
+        self.stream_reply = stream_reply
+        self.folder = tempfile.mkdtemp(prefix="clamd-")
+        self.path = os.path.join(self.folder, "clamd.sock")
+        self.commands: list[bytes] = []
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen()
+        self.server.settimeout(0.1)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except TimeoutError:
+                continue
             with connection:
-                command = connection.recv(64)
-                connection.sendall(replies.get(command, b"UNKNOWN COMMAND\0"))
+                connection.settimeout(5)
+                self.answer(connection)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    def answer(self, connection: socket.socket) -> None:
+        command, fds, _, _ = socket.recv_fds(connection, 10, 4)
+        if command.startswith(b"zFILDES\0") and not fds:
+            _, fds, _, _ = socket.recv_fds(connection, 10, 4)  # the descriptor comes in its own message
+        for fd in fds:
+            os.close(fd)
+        self.commands.append(command.rstrip(b"\0"))
+        if command.startswith(b"zINSTREAM\0"):
+            buffer = command.removeprefix(b"zINSTREAM\0")
+            while True:
+                while len(buffer) < 4:
+                    buffer += connection.recv(65536)
+                size, buffer = int.from_bytes(buffer[:4], "big"), buffer[4:]
+                if size == 0:
+                    break
+                while len(buffer) < size:
+                    buffer += connection.recv(65536)
+                buffer = buffer[size:]
+            reply = self.stream_reply
+        elif command.startswith(b"zFILDES"):
+            reply = b"FILDES: didn't receive file descriptor. ERROR"
+        else:
+            reply = {b"zPING\0": b"PONG", b"zVERSION\0": b"ClamAV 1.4.3/27000/refus"}.get(command, b"UNKNOWN")
+        connection.sendall(reply + b"\0")
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+        self.server.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def test_a_local_daemon_that_cannot_read_a_descriptor_gets_the_bytes_streamed(settings, monkeypatch, caplog):
+    """Debian's AppArmor profile for clamd lets it read some folders only: a descriptor of a file
+    elsewhere is refused, and clamd answers an error instead of a verdict. The bytes are then
+    streamed to it, and so are the next ones of this process; the log says why, for the operators,
+    and the health check still passes (uploads are scanned)."""
+    monkeypatch.setattr(antivirus, "_descriptors_refused", threading.Event())
+    clamd = RefusingClamd()
     try:
-        settings.CLAMD_ADDRESS = f"unix://{path}"
-        assert antivirus.ping().startswith("ClamAV ")
-        assert antivirus.health(timeout=1) == "error"
-        assert "n'analyse pas les pièces" in caplog.text
+        settings.CLAMD_ADDRESS = f"unix://{clamd.path}"
+        antivirus.send_bytes_to_scan(pdf_bytes()).verdict()
+        assert clamd.commands == [b"zFILDES", b"zINSTREAM"]
+        assert "ne lit pas les fichiers qui lui sont remis (FILDES)" in caplog.text
+        antivirus.scan_bytes(pdf_bytes())
+        assert antivirus.health(timeout=1) == "ok"
+        assert clamd.commands[2:] == [b"zINSTREAM", b"zPING", b"zVERSION", b"zINSTREAM"]
     finally:
-        thread.join(timeout=5)
-        server.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        clamd.stop()
+
+
+def test_an_error_from_a_stream_is_still_unavailable_not_clean(settings, monkeypatch):
+    """The stream is the last resort: clamd's error there refuses the file (fail closed)."""
+    monkeypatch.setattr(antivirus, "_descriptors_refused", threading.Event())
+    clamd = RefusingClamd(stream_reply=b"LibClamAV Error: out of memory ERROR")
+    try:
+        settings.CLAMD_ADDRESS = f"unix://{clamd.path}"
+        with pytest.raises(AntivirusUnavailable, match="réponse inattendue"):
+            antivirus.send_bytes_to_scan(pdf_bytes()).verdict()
+        assert clamd.commands == [b"zFILDES", b"zINSTREAM"]
+    finally:
+        clamd.stop()
 
 
 def test_disabled_scanning_lets_files_through_and_says_so(settings, caplog):

@@ -5,6 +5,7 @@ guide (home → five steps → ENR number) with a hook on every page it shows.
 
 import os
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,6 +57,26 @@ def open_page(browser: Browser, base_url: str, *, width: int = DESKTOP, javascri
 
 
 # --- finding and filling fields as a person does ---------------------------------------------------
+
+
+def mails(mailoutbox: list, at_least: int, timeout: float = 10.0) -> list:
+    """The mails sent so far, once there are ``at_least``: a request hands its mails to the
+    queue after its response has left (R-PERF-1), so they may come just after the next page."""
+    deadline = time.monotonic() + timeout
+    while len(mailoutbox) < at_least and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return list(mailoutbox)
+
+
+def mailed(mailoutbox: list, subject: str, timeout: float = 10.0):
+    """The mail whose subject starts with ``subject``, once a worker (eager here) has sent it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in mailoutbox:
+            if message.subject.startswith(subject):
+                return message
+        time.sleep(0.1)
+    raise AssertionError(f"Aucun courriel « {subject}… » parmi {[m.subject for m in mailoutbox]}")
 
 
 def label(text: str) -> re.Pattern:

@@ -7,7 +7,6 @@ in Chromium, answers, chooses a password and signs in, as a person does.
 """
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts import services
-from tests.browser.helpers import assert_accessible, field
+from tests.browser.helpers import assert_accessible, field, mailed
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,17 +25,6 @@ NEW_PASSWORD = "Nouveau;Mot2passe"
 @pytest.fixture(autouse=True)
 def _links_to_the_live_server(settings, live_server):
     settings.SITE_URL = live_server.url
-
-
-def mailed(mailoutbox, subject: str, timeout: float = 10.0):
-    """The mail whose subject starts with ``subject``, once a worker (eager here) has sent it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in mailoutbox:
-            if message.subject.startswith(subject):
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"Aucun courriel « {subject}… » parmi {[m.subject for m in mailoutbox]}")
 
 
 def reset_link(message) -> str:

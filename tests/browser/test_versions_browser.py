@@ -8,7 +8,16 @@ import pytest
 from playwright.sync_api import expect
 
 from enrolment.models import EnrolmentDocument, EnrolmentRequest, EnrolmentVersion
-from tests.browser.helpers import assert_accessible, assert_field_error, attach, choose, field, open_page
+from tests.browser.helpers import (
+    assert_accessible,
+    assert_field_error,
+    attach,
+    choose,
+    field,
+    mailed,
+    mails,
+    open_page,
+)
 from tests.browser.test_backoffice_browser import PASSWORD, assert_admin_accessible, sign_in
 from tests.enrolment.wizard import load_registries
 from tests.factories import EnrolmentDocumentFactory, EnrolmentRequestFactory, UserFactory, agent
@@ -36,7 +45,7 @@ def test_the_agent_asks_for_a_correction_and_the_vendor_completes_it(page, brows
     expect(desk.get_by_text("Tour 1")).to_be_visible()
     assert_admin_accessible(desk)
 
-    mail = mailoutbox[-1]
+    mail = mails(mailoutbox, 1)[-1]
     assert mail.subject == f"Votre demande d'enrôlement {enrolment.number} est à compléter"
     link = re.search(r"(http://\S+/enrolement/completer/\S+/)", mail.body).group(1)
     page.goto(link.replace("http://127.0.0.1:8000", live_server.url))
@@ -165,7 +174,7 @@ def test_a_validated_vendor_changes_its_bank_details_and_the_agent_validates_m1(
 
     enrolment.refresh_from_db()
     assert enrolment.iban == "FR7630004000031234567890143"
-    bank_mail = next(m for m in mailoutbox if m.subject.startswith("Changement de coordonnées bancaires"))
+    bank_mail = mailed(mailoutbox, "Changement de coordonnées bancaires")
     assert bank_mail.to == [vendor.email]
     page.get_by_role("button", name="OK").or_(page.get_by_role("link", name="OK")).click()
     page.get_by_role("link", name="ENR0011M0").click()

@@ -31,7 +31,7 @@ import os
 import re
 import socket
 import struct
-import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -171,22 +171,32 @@ def send_bytes_to_scan(
     A local clamd that cannot read what it is handed (a mandatory access control profile, such as
     Debian's AppArmor one for clamd, may refuse a descriptor for a file outside the folders it
     lists) answers an error rather than a verdict: the bytes are then streamed to it, and so are
-    the next ones of this process, with an error in the log for the operators."""
+    the next ones of this process for ``DESCRIPTOR_RETRY_SECONDS``, with an error in the log for
+    the operators each time a descriptor is refused."""
 
     def streamed() -> PendingScan:
         view = memoryview(data)
         pieces = (view[start : start + STREAM_PIECE] for start in range(0, len(view), STREAM_PIECE))
         return _send(pieces, _send_stream, timeout)
 
-    if enabled() and _address().path and not _descriptors_refused.is_set():
+    if enabled() and _address().path and time.monotonic() >= _descriptors.refused_until:
         pending = _send(data, lambda sock, payload: _send_descriptor(sock, payload, path), timeout)
         pending.instead_if_unreadable = streamed
         return pending
     return streamed()
 
 
-# Set once a local clamd has answered a descriptor with an error: this process streams from then on.
-_descriptors_refused = threading.Event()
+# After a local clamd has answered a descriptor with an error, this process streams for a while
+# (a clamd that cannot read them would fail every upload's first try), then tries again.
+DESCRIPTOR_RETRY_SECONDS = 600
+
+
+@dataclass
+class _DescriptorState:
+    refused_until: float = 0.0
+
+
+_descriptors = _DescriptorState()
 
 
 def _send(payload, send: Callable[[socket.socket, Any], str], timeout: float | None = None) -> PendingScan:
@@ -232,12 +242,13 @@ class PendingScan:
         finally:
             self._sock = None
         if self.instead_if_unreadable is not None and reply.endswith("ERROR"):
-            _descriptors_refused.set()
+            _descriptors.refused_until = time.monotonic() + DESCRIPTOR_RETRY_SECONDS
             logger.error(
                 "clamd (%s) ne lit pas les fichiers qui lui sont remis (FILDES) : %r. Les pièces lui sont "
-                "envoyées par flux (INSTREAM), plus lentement ; voir par exemple son profil AppArmor.",
+                "envoyées par flux (INSTREAM), plus lentement, pendant %d s ; voir par exemple son profil AppArmor.",
                 self._address,
                 reply,
+                DESCRIPTOR_RETRY_SECONDS,
             )
             self.instead_if_unreadable().verdict()
             return

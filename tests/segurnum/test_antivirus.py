@@ -247,9 +247,10 @@ class RefusingClamd:
 def test_a_local_daemon_that_cannot_read_a_descriptor_gets_the_bytes_streamed(settings, monkeypatch, caplog):
     """Debian's AppArmor profile for clamd lets it read some folders only: a descriptor of a file
     elsewhere is refused, and clamd answers an error instead of a verdict. The bytes are then
-    streamed to it, and so are the next ones of this process; the log says why, for the operators,
-    and the health check still passes (uploads are scanned)."""
-    monkeypatch.setattr(antivirus, "_descriptors_refused", threading.Event())
+    streamed to it, and so are the next ones of this process for a while; the log says why, for
+    the operators, and the health check still passes (uploads are scanned). Then a descriptor is
+    tried again."""
+    monkeypatch.setattr(antivirus, "_descriptors", antivirus._DescriptorState())
     clamd = RefusingClamd()
     try:
         settings.CLAMD_ADDRESS = f"unix://{clamd.path}"
@@ -259,13 +260,19 @@ def test_a_local_daemon_that_cannot_read_a_descriptor_gets_the_bytes_streamed(se
         antivirus.scan_bytes(pdf_bytes())
         assert antivirus.health(timeout=1) == "ok"
         assert clamd.commands[2:] == [b"zINSTREAM", b"zPING", b"zVERSION", b"zINSTREAM"]
+
+        pause = antivirus._descriptors.refused_until - time.monotonic()
+        assert antivirus.DESCRIPTOR_RETRY_SECONDS - 60 < pause <= antivirus.DESCRIPTOR_RETRY_SECONDS
+        antivirus._descriptors.refused_until = time.monotonic()  # the pause is over
+        antivirus.scan_bytes(pdf_bytes())
+        assert clamd.commands[6:] == [b"zFILDES", b"zINSTREAM"]
     finally:
         clamd.stop()
 
 
 def test_an_error_from_a_stream_is_still_unavailable_not_clean(settings, monkeypatch):
     """The stream is the last resort: clamd's error there refuses the file (fail closed)."""
-    monkeypatch.setattr(antivirus, "_descriptors_refused", threading.Event())
+    monkeypatch.setattr(antivirus, "_descriptors", antivirus._DescriptorState())
     clamd = RefusingClamd(stream_reply=b"LibClamAV Error: out of memory ERROR")
     try:
         settings.CLAMD_ADDRESS = f"unix://{clamd.path}"

@@ -92,7 +92,7 @@ def test_the_antivirus_scans_while_the_content_is_checked(clamd, monkeypatch):
 
 def test_a_remote_clamd_gets_the_upload_as_a_stream(clamd, settings):
     """Over TCP (clamd in another machine or container) no descriptor can be handed over: the same
-    bytes go through INSTREAM, hashed in the same pass, with the same verdicts."""
+    bytes go through INSTREAM, with the same hash and the same verdicts."""
     settings.CLAMD_ADDRESS = clamd.tcp_address
     data = files.pdf_bytes(size=3 * 1024 * 1024 + 1000)
     streams, descriptors = clamd.clean_scans("stream"), clamd.clean_scans("memory")

@@ -270,8 +270,9 @@ def test_a_local_daemon_that_cannot_read_a_descriptor_gets_the_bytes_streamed(se
         clamd.stop()
 
 
-def test_an_error_from_a_stream_is_still_unavailable_not_clean(settings, monkeypatch):
-    """The stream is the last resort: clamd's error there refuses the file (fail closed)."""
+def test_an_error_from_a_stream_is_still_unavailable_not_clean(settings, monkeypatch, caplog):
+    """The stream is the last resort: clamd's error there refuses the file (fail closed), and the
+    health check, whose PING is answered, says the antivirus is in error."""
     monkeypatch.setattr(antivirus, "_descriptors", antivirus._DescriptorState())
     clamd = RefusingClamd(stream_reply=b"LibClamAV Error: out of memory ERROR")
     try:
@@ -279,6 +280,9 @@ def test_an_error_from_a_stream_is_still_unavailable_not_clean(settings, monkeyp
         with pytest.raises(AntivirusUnavailable, match="réponse inattendue"):
             antivirus.send_bytes_to_scan(pdf_bytes()).verdict()
         assert clamd.commands == [b"zFILDES", b"zINSTREAM"]
+        assert antivirus.health(timeout=1) == "error"
+        assert clamd.commands[2:] == [b"zPING", b"zVERSION", b"zINSTREAM"]
+        assert "l'antivirus (clamd) répond mais n'analyse pas les pièces" in caplog.text
     finally:
         clamd.stop()
 

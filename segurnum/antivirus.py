@@ -220,9 +220,10 @@ def _send(payload, send: Callable[[socket.socket, Any], str], timeout: float | N
 
 
 class PendingScan:
-    """A stream sent to clamd, its verdict still to read (``send_to_scan``). ``verdict()`` returns
-    if clean, raises FileInfected or AntivirusUnavailable, and closes the connection; ``close()``
-    drops it without reading (the caller gives up)."""
+    """Bytes sent or handed to clamd, their verdict still to read (``send_to_scan``,
+    ``send_bytes_to_scan``). ``verdict()`` returns if clean, raises FileInfected or
+    AntivirusUnavailable, and closes the connection; ``close()`` drops it without reading (the
+    caller gives up)."""
 
     # For a descriptor handed over: how to scan the same bytes by a stream instead, when clamd
     # answers that it could not read it (``send_bytes_to_scan``).

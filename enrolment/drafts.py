@@ -10,6 +10,7 @@ delete), never a filesystem path: the same code runs on the filesystem default a
 S3-compatible bucket, where a "folder" is only a key prefix.
 """
 
+import hashlib
 import logging
 import posixpath
 import uuid
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from enrolment.uploads import check_upload
 from segurnum import ratelimit
-from segurnum.storage import draft_storage, storage_errors
+from segurnum.storage import LinkUnavailable, draft_storage, storage_errors
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ def save_draft_file(
     name = f"{draft_key}/{uuid.uuid4().hex}.{checked.extension}"
     try:
         saved = storage.save(name, ContentFile(checked.content))
+        seal = storage.seal(saved) if hasattr(storage, "seal") else ""
     except storage_errors(storage) as error:
         logger.error("Écriture impossible d'une pièce en brouillon : %s", error)
         _remove_quietly(storage, name)
@@ -98,13 +100,16 @@ def save_draft_file(
         ratelimit.record_many(
             {DRAFT_BYTES: checked.size} if kept else {NEW_DRAFTS: 1, DRAFT_BYTES: checked.size}, client_ip
         )
-    return {
+    meta = {
         "path": saved,
         "name": checked.original_name,
         "content_type": checked.content_type,
         "size": checked.size,
         "sha256": checked.sha256,
     }
+    if seal:
+        meta["seal"] = seal  # what store_as_document checks the file by
+    return meta
 
 
 def _remove_quietly(storage, name: str) -> None:
@@ -173,6 +178,49 @@ def _remove_folder(storage, folder: str) -> bool:
         logger.warning("Suppression impossible du brouillon %s", folder, exc_info=True)
         return False
     return True
+
+
+def store_as_document(meta: dict, kind: str, storage, name: str, max_length: int | None = None) -> str:
+    """The draft file ``meta`` kept as a document of ``storage`` under ``name`` (or the free name
+    the storage gives); returns the name taken. Raises ValueError (« altérée ») when the file is no
+    longer the one received, UnreadableDocument when it is no longer encrypted, and the storage's
+    errors when it cannot be read or written.
+
+    On the filesystem, the draft becomes the document as a second hard link (R-PERF-1): nothing is
+    decrypted, hashed or written again, and « Terminer » costs the same for a 4 MiB file as for a
+    small one. What was received is told by the seal taken when the draft was written
+    (``PrivateFileSystemStorage.seal``). Elsewhere (an object store, two filesystems, a draft kept
+    before seals existed) the plaintext is read, its SHA-256 compared with the one taken at the
+    upload, and written again under its own data key.
+    """
+    source = draft_storage()
+    if meta.get("seal") and hasattr(storage, "link_from"):
+        try:
+            linked = storage.link_from(source, meta["path"], name, max_length=max_length)
+        except LinkUnavailable:
+            logger.warning("Pièce %s copiée : pas de lien possible entre brouillons et documents", kind, exc_info=True)
+        else:
+            # The document checked, not the draft: nothing can change between the check and the link.
+            try:
+                if storage.seal(linked) == meta["seal"]:
+                    return linked
+                raise ValueError(f"Pièce {kind} altérée depuis son dépôt")
+            except BaseException:
+                _remove_quietly(storage, linked)
+                raise
+    with open_draft_file(meta) as opened:
+        content = opened.read()
+    if hashlib.sha256(content).hexdigest() != meta["sha256"]:
+        raise ValueError(f"Pièce {kind} altérée depuis son dépôt")
+    # A file that cannot be written whole goes at once; the caller removes the names it was given
+    # when anything later fails (disk full, database gone), so that no file outlives its transaction.
+    saved = ""
+    try:
+        saved = storage.save(name, ContentFile(content), max_length=max_length)
+    except BaseException:
+        _remove_quietly(storage, saved or name)
+        raise
+    return saved
 
 
 def open_draft_file(meta: dict):

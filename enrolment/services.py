@@ -1,13 +1,11 @@
 """State changes of enrolment requests. Views, admin actions, commands and tests call these."""
 
-import hashlib
 import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
@@ -217,30 +215,20 @@ def record_original(enrolment: EnrolmentRequest, documents: list[EnrolmentDocume
 
 
 def _copy_document(enrolment: EnrolmentRequest, kind: str, meta: dict) -> EnrolmentDocument:
-    with drafts.open_draft_file(meta) as source:
-        content = source.read()
-    digest = hashlib.sha256(content).hexdigest()
-    if digest != meta["sha256"]:
-        raise ValueError(f"Pièce {kind} altérée depuis son dépôt")
+    """The document's file only: its row is inserted with the others once the request exists. The
+    caller removes the files written when anything later fails (disk full, database gone), so
+    that no file outlives its transaction."""
     document = EnrolmentDocument(
         enrolment=enrolment,
         kind=kind,
         original_name=meta["name"],
         content_type=meta["content_type"],
-        size=len(content),
-        sha256=digest,
+        size=meta["size"],
+        sha256=meta["sha256"],
     )
-    # The file only: its row is inserted with the others once the request exists. A file that
-    # cannot be written whole goes at once; the caller removes the written ones when anything
-    # later fails (disk full, database gone), so that no file outlives its transaction.
-    name = document.file.field.generate_filename(document, "document")
-    saved = ""
-    try:
-        saved = document.file.storage.save(name, ContentFile(content), max_length=document.file.field.max_length)
-    except BaseException:
-        _remove_files([saved or name])
-        raise
-    document.file.name = saved
+    field = document.file.field
+    name = field.generate_filename(document, "document")
+    document.file.name = drafts.store_as_document(meta, kind, field.storage, name, max_length=field.max_length)
     return document
 
 

@@ -6,7 +6,6 @@ The data model is described on ``enrolment.models.EnrolmentVersion``: the reques
 values in force, each version and each correction round keeps the values it replaced.
 """
 
-import hashlib
 import logging
 import secrets
 from datetime import timedelta
@@ -14,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -74,15 +72,10 @@ def _store_files(enrolment: EnrolmentRequest, uploads: dict[str, dict], written:
     """Copy the judged draft files to the private storage; returns their metadata by kind."""
     stored = {}
     for kind, meta in uploads.items():
-        with drafts.open_draft_file(meta) as source:
-            content = source.read()
-        if hashlib.sha256(content).hexdigest() != meta["sha256"]:
-            raise ValueError(f"Pièce {kind} altérée depuis son dépôt")
         holder = EnrolmentDocument(enrolment=enrolment, kind=kind, content_type=meta["content_type"])
         field = EnrolmentDocument._meta.get_field("file")
-        name = field.storage.save(
-            field.generate_filename(holder, "document"), ContentFile(content), max_length=field.max_length
-        )
+        name = field.generate_filename(holder, "document")
+        name = drafts.store_as_document(meta, kind, field.storage, name, max_length=field.max_length)
         written.append(name)
         stored[kind] = {**{key: meta[key] for key in ("name", "content_type", "size", "sha256")}, "file": name}
     return stored

@@ -1,4 +1,6 @@
 import contextlib
+import errno
+import hashlib
 import logging
 import os
 import secrets
@@ -9,6 +11,7 @@ from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage
 from django.core.signals import setting_changed
+from django.utils._os import safe_makedirs
 from django.utils.functional import cached_property
 
 from segurnum import encryption
@@ -19,6 +22,14 @@ NO_PUBLIC_URL = "Les documents privés n'ont pas d'adresse publique."
 # Files being re-encrypted by rotate_keys: never listed as documents, removed if left behind.
 _REWRITE_PREFIX = ".chiffrement-"
 _COPY_CHUNK = 1024 * 1024
+
+
+# What os.link raises where a hard link cannot be made between two folders.
+_NO_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
+
+
+class LinkUnavailable(OSError):
+    """No hard link between these two storages: the file is to be copied instead."""
 
 
 class EncryptingContent:
@@ -101,6 +112,51 @@ class PrivateFileSystemStorage(FileSystemStorage):
         except BaseException:
             raw.close()
             raise
+
+    # --- a draft becoming a document without its bytes being copied (R-PERF-1) ----------------
+
+    def seal(self, name: str) -> str:
+        """What tells this file from any other put under its name since: the size of its plaintext
+        and a digest of its header, the wrapped data key, drawn at random for each file written.
+        Read from the header alone, whatever the file's size. A file of another content, even
+        encrypted under the right key, has another data key; a body altered under this header
+        fails its segments' tags at every read (SECURITY P5)."""
+        with open(self.path(name), "rb") as raw:
+            wrapped = encryption.read_header(raw)
+            if wrapped is None:
+                raise encryption.UnreadableDocument("pièce non chiffrée ou altérée")
+            size = encryption.plaintext_size(os.fstat(raw.fileno()).st_size, encryption.header_size(wrapped))
+        return f"{size}:{hashlib.sha256(wrapped).hexdigest()}"
+
+    def link_from(self, source: "PrivateFileSystemStorage", source_name: str, name: str, max_length=None) -> str:
+        """``source_name`` of ``source`` kept under ``name`` here, or under the free name
+        get_available_name gives, as a second hard link to the same encrypted bytes: nothing is
+        read, decrypted or written again, whatever the file's size. Returns the name taken.
+
+        Raises LinkUnavailable where the two storages cannot share a file (not the same
+        filesystem, or one without hard links); any other OSError as it comes (the draft gone,
+        a full disk)."""
+        origin = source.path(source_name)
+        while True:
+            name = self.get_available_name(name, max_length=max_length)
+            target = self.path(name)
+            self._make_directory(os.path.dirname(target))
+            try:
+                os.link(origin, target)
+            except FileExistsError:
+                continue  # taken meanwhile: get_available_name gives another one
+            except OSError as error:
+                if error.errno in _NO_LINK:
+                    raise LinkUnavailable(error.errno, error.strerror) from error
+                raise
+            return name
+
+    def _make_directory(self, directory: str) -> None:
+        # As FileSystemStorage._save creates the folders of the files it writes.
+        if self.directory_permissions_mode is None:
+            os.makedirs(directory, exist_ok=True)
+        else:
+            safe_makedirs(directory, self.directory_permissions_mode, exist_ok=True)
 
     def size(self, name):
         with open(self.path(name), "rb") as raw:

@@ -1,5 +1,8 @@
 """submit_enrolment: one transaction, database-enforced uniqueness, ENR numbering (R-BIZ-1..4, R-WIZ-8)."""
 
+import errno
+import hashlib
+import os
 import re
 import uuid
 
@@ -166,24 +169,98 @@ def test_draft_files_are_removed_once_stored(_isolated_storage, django_capture_o
     assert len(stored_documents(_isolated_storage)) == 1
 
 
-def test_a_tampered_draft_file_is_refused(_isolated_storage):
-    """A file put in place of a draft on the disk cannot even be decrypted (SECURITY P5)."""
+# A draft kept by this version carries its seal: it becomes the document as a hard link. One kept
+# before seals existed (a session of the day of the deployment) is copied, its plaintext checked.
+KEPT_AS = pytest.mark.parametrize("kept_as", ["sealed", "unsealed"])
+
+
+def kept(data: EnrolmentSubmission, kept_as: str) -> EnrolmentSubmission:
+    if kept_as == "unsealed":
+        for meta in data.documents.values():
+            del meta["seal"]
+    return data
+
+
+def draft_path(root, data: EnrolmentSubmission):
+    return root / "drafts" / data.documents["referencing_certificate"]["path"]
+
+
+def test_the_document_is_the_draft_file_itself_not_a_copy(_isolated_storage):
+    """R-PERF-1: « Terminer » writes no byte of the documents again, whatever their size."""
     data = submission()
-    path = _isolated_storage / "drafts" / data.documents["referencing_certificate"]["path"]
-    path.write_bytes(files.pdf_bytes("autre contenu"))
+    draft = draft_path(_isolated_storage, data)
+
+    enrolment = submit_enrolment(submission=data)
+
+    (stored,) = stored_documents(_isolated_storage)
+    assert os.path.samefile(stored, draft)
+    draft.unlink()  # the draft's removal, after the response, leaves the document whole
+    document = enrolment.documents.get()
+    with document.file.open() as opened:
+        assert (
+            hashlib.sha256(opened.read()).hexdigest()
+            == document.sha256
+            == data.documents["referencing_certificate"]["sha256"]
+        )
+
+
+@pytest.mark.parametrize("why", ["no seal", "no link"])
+def test_a_draft_that_cannot_be_linked_is_copied_whole(_isolated_storage, monkeypatch, caplog, why):
+    """A draft kept before seals existed, or documents on another filesystem than the drafts."""
+    data = submission()
+    if why == "no seal":
+        kept(data, "unsealed")
+    else:
+        monkeypatch.setattr(
+            os, "link", lambda *args, **kwargs: _raise(OSError(errno.EXDEV, "Invalid cross-device link"))
+        )
+
+    enrolment = submit_enrolment(submission=data)
+
+    (stored,) = stored_documents(_isolated_storage)
+    assert not os.path.samefile(stored, draft_path(_isolated_storage, data))
+    with enrolment.documents.get().file.open() as opened:
+        assert hashlib.sha256(opened.read()).hexdigest() == data.documents["referencing_certificate"]["sha256"]
+    assert ("pas de lien possible" in caplog.text) == (why == "no link")
+
+
+def _raise(error):
+    raise error
+
+
+@KEPT_AS
+def test_a_tampered_draft_file_is_refused(_isolated_storage, kept_as):
+    """A file put in place of a draft on the disk cannot even be decrypted (SECURITY P5)."""
+    data = kept(submission(), kept_as)
+    draft_path(_isolated_storage, data).write_bytes(files.pdf_bytes("autre contenu"))
     with pytest.raises(UnreadableDocument, match="altérée"):
         submit_enrolment(submission=data)
     assert EnrolmentRequest.objects.count() == 0
     assert stored_documents(_isolated_storage) == []
 
 
-def test_a_draft_replaced_through_the_storage_is_refused(_isolated_storage):
-    """Encrypted with the right key but not the file received: its digest gives it away."""
-    data = submission()
+@KEPT_AS
+def test_a_draft_replaced_through_the_storage_is_refused(_isolated_storage, kept_as):
+    """Encrypted with the right key but not the file received: its seal (its own data key) or its
+    digest gives it away."""
+    data = kept(submission(), kept_as)
     name = data.documents["referencing_certificate"]["path"]
     draft_storage().delete(name)
     assert draft_storage().save(name, ContentFile(files.pdf_bytes("autre contenu"))) == name
     with pytest.raises(ValueError, match="altérée"):
+        submit_enrolment(submission=data)
+    assert EnrolmentRequest.objects.count() == 0
+    assert stored_documents(_isolated_storage) == []
+
+
+@KEPT_AS
+def test_a_truncated_draft_is_refused(_isolated_storage, kept_as):
+    """Its header intact, its last segment cut: the size in its seal, or the tag of its last
+    segment, gives it away."""
+    data = kept(submission(), kept_as)
+    path = draft_path(_isolated_storage, data)
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises((ValueError, UnreadableDocument), match="altérée|tronquée"):
         submit_enrolment(submission=data)
     assert EnrolmentRequest.objects.count() == 0
     assert stored_documents(_isolated_storage) == []

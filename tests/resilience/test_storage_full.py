@@ -6,6 +6,7 @@ be kept gives the French « réessayez » message at its field, every typed valu
 partial file remains and no document row points at a missing file.
 """
 
+import errno
 import os
 import shutil
 import subprocess
@@ -43,6 +44,10 @@ class TinyStorage:
 
     def read_only(self) -> None:
         result = _run("mount", "-o", "remount,ro", str(self.root))
+        assert result.returncode == 0, result.stderr
+
+    def read_write(self) -> None:
+        result = _run("mount", "-o", "remount,rw", str(self.root))
         assert result.returncode == 0, result.stderr
 
     def fill(self) -> Path:
@@ -144,9 +149,25 @@ def test_read_only_disk(wizard, tiny_storage):
     assert EnrolmentDocument.objects.count() == 0
 
 
-def test_full_disk_at_the_final_submit(wizard, tiny_storage):
-    """The drafts fit, the copies of the documents do not: nothing is stored, the vendor is told
-    to try again on the same page, and can once space is back."""
+def test_full_disk_at_the_final_submit_stores_the_request(wizard, tiny_storage):
+    """The drafts fit: « Terminer » needs no more space, the documents being the drafts' own files
+    (a second hard link, R-PERF-1), so a disk filled meanwhile does not stop it."""
+    wizard.until_confirmation()
+    drafts = tiny_storage.files()
+    tiny_storage.fill()
+
+    done = wizard.confirm()
+
+    assert reverse("enrolment:done") in [url for url, _ in done.redirect_chain]
+    assert EnrolmentRequest.objects.get().documents.count() == len(drafts)
+    assert_documents_match_files(tiny_storage.root)
+
+
+def test_full_disk_at_the_final_submit_when_the_documents_are_copied(wizard, tiny_storage, monkeypatch):
+    """Where drafts and documents cannot share a file (two filesystems: the copies are written),
+    the copies do not fit: nothing is stored, the vendor is told to try again on the same page,
+    and can once space is back."""
+    monkeypatch.setattr(os, "link", no_link_across_filesystems)
     wizard.until_confirmation()
     drafts = tiny_storage.files()
     filler = tiny_storage.fill()
@@ -165,3 +186,28 @@ def test_full_disk_at_the_final_submit(wizard, tiny_storage):
     assert reverse("enrolment:done") in [url for url, _ in done.redirect_chain]
     assert EnrolmentRequest.objects.get().documents.count() == len(drafts)
     assert_documents_match_files(tiny_storage.root)
+
+
+def test_read_only_disk_at_the_final_submit(wizard, tiny_storage):
+    """The documents cannot be linked either: the same message, nothing stored, the draft intact."""
+    wizard.until_confirmation()
+    drafts = tiny_storage.files()
+    tiny_storage.read_only()
+
+    response = wizard.confirm()
+
+    assert response.redirect_chain[-1][0].endswith("/confirmation/")
+    assert_storage_error(response, SUBMIT_STORAGE_ERROR)
+    assert EnrolmentRequest.objects.count() == 0
+    assert OutboundEmail.objects.count() == 0
+    assert tiny_storage.files() == drafts
+
+    tiny_storage.read_write()
+    done = wizard.confirm()
+    assert reverse("enrolment:done") in [url for url, _ in done.redirect_chain]
+    assert EnrolmentRequest.objects.get().documents.count() == len(drafts)
+    assert_documents_match_files(tiny_storage.root)
+
+
+def no_link_across_filesystems(source, target, *args, **kwargs):
+    raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))

@@ -44,7 +44,7 @@ DRAFT_FULL = (
 NEW_DRAFTS, DRAFT_BYTES = "drafts", "draft-bytes"
 
 
-def check_quota(*, client_ip: str | None, kept: list[dict], replacing: dict | None, size: int) -> None:
+def reserve_quota(*, client_ip: str | None, kept: list[dict], replacing: dict | None, size: int) -> dict[str, int]:
     """SECURITY F14: a draft keeps at most DRAFT_MAX_FILES files and DRAFT_MAX_BYTES bytes; an
     address starts at most DRAFT_RATE_LIMIT drafts (its first kept file, on step 1, before any
     captcha) and sends at most DRAFT_ADDRESS_MAX_BYTES bytes of files per hour.
@@ -52,6 +52,11 @@ def check_quota(*, client_ip: str | None, kept: list[dict], replacing: dict | No
     ``kept`` is every file the draft keeps, ``replacing`` the one this upload would replace.
     ``client_ip`` is the web client's address; None for a file that does not come from a web
     request (a command, a test): the per-address quotas do not apply to it.
+
+    The address's counters are added to first and read back in the same round trip (R-PERF-5),
+    so that two uploads at once cannot both pass a limit only one of them fits; a refused upload
+    gives its amounts back at once. Returns what was counted, for ``give_back`` when the file is
+    not kept after all.
     """
     others = [meta for meta in kept if meta is not replacing]
     if len(others) + 1 > settings.DRAFT_MAX_FILES or sum(meta["size"] for meta in others) + size > (
@@ -59,14 +64,26 @@ def check_quota(*, client_ip: str | None, kept: list[dict], replacing: dict | No
     ):
         raise ValidationError(DRAFT_FULL, code="draft_full")
     if client_ip is None:
-        return
-    used = ratelimit.counts([DRAFT_BYTES] if kept else [NEW_DRAFTS, DRAFT_BYTES], client_ip)
-    if not kept and ratelimit.over(used[NEW_DRAFTS], limit=settings.DRAFT_RATE_LIMIT):
+        return {}
+    amounts = {DRAFT_BYTES: size} if kept else {NEW_DRAFTS: 1, DRAFT_BYTES: size}
+    totals = ratelimit.record_many(amounts, client_ip)
+    refusal = None
+    if not kept and totals[NEW_DRAFTS] > settings.DRAFT_RATE_LIMIT:
         logger.warning("Brouillon refusé : trop de demandes commencées depuis %s", client_ip)
-        raise ValidationError(TOO_MANY_DRAFTS, code="too_many_drafts")
-    if ratelimit.over(used[DRAFT_BYTES], limit=settings.DRAFT_ADDRESS_MAX_BYTES, amount=size):
+        refusal = ValidationError(TOO_MANY_DRAFTS, code="too_many_drafts")
+    elif totals[DRAFT_BYTES] > settings.DRAFT_ADDRESS_MAX_BYTES:
         logger.warning("Pièce refusée : trop d'octets reçus depuis %s", client_ip)
-        raise ValidationError(TOO_MANY_BYTES, code="too_many_bytes")
+        refusal = ValidationError(TOO_MANY_BYTES, code="too_many_bytes")
+    if refusal is not None:
+        give_back(amounts, client_ip)
+        raise refusal
+    return amounts
+
+
+def give_back(amounts: dict[str, int], client_ip: str | None) -> None:
+    """What ``reserve_quota`` counted for a file that was not kept (refused, or not written)."""
+    if amounts:
+        ratelimit.record_many({scope: -amount for scope, amount in amounts.items()}, client_ip)
 
 
 def save_draft_file(
@@ -78,13 +95,22 @@ def save_draft_file(
     replacing: dict | None = None,
 ) -> dict:
     """Check an upload against the quotas and its content, then keep it; returns the metadata
-    stored with the wizard's data (``kept``/``replacing``: see ``check_quota``).
+    stored with the wizard's data (``kept``/``replacing``: see ``reserve_quota``).
 
     Raises ValidationError with a French message for a quota reached, a bad file or a storage
-    failure (full or unwritable disk): in that case no partial file remains.
+    failure (full or unwritable disk): in that case no partial file remains, and the quotas
+    count nothing for it.
     """
     kept = kept or []
-    check_quota(client_ip=client_ip, kept=kept, replacing=replacing, size=uploaded_file.size)
+    counted = reserve_quota(client_ip=client_ip, kept=kept, replacing=replacing, size=uploaded_file.size)
+    try:
+        return _judge_and_keep(draft_key, uploaded_file)
+    except BaseException:
+        give_back(counted, client_ip)
+        raise
+
+
+def _judge_and_keep(draft_key: str, uploaded_file) -> dict:
     checked = check_upload(uploaded_file)
     storage = draft_storage()
     name = f"{draft_key}/{uuid.uuid4().hex}.{checked.extension}"
@@ -95,11 +121,6 @@ def save_draft_file(
         logger.error("Écriture impossible d'une pièce en brouillon : %s", error)
         _remove_quietly(storage, name)
         raise ValidationError(STORAGE_ERROR, code="storage") from error
-    if client_ip is not None:
-        # One round trip for both counters (segurnum.ratelimit).
-        ratelimit.record_many(
-            {DRAFT_BYTES: checked.size} if kept else {NEW_DRAFTS: 1, DRAFT_BYTES: checked.size}, client_ip
-        )
     meta = {
         "path": saved,
         "name": checked.original_name,

@@ -6,6 +6,7 @@ import re
 import stat
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
@@ -96,6 +97,62 @@ def test_bytes_sent_by_one_address_in_an_hour_are_capped(settings):
 
     assert field_error(response, drafts.TOO_MANY_BYTES)
     assert f'value="{GUIDE_NUMBER}"' in html(response)
+
+
+def test_a_file_refused_at_its_field_counts_nothing_against_the_address(settings):
+    """Refused by a quota, by its content or by a disk that cannot keep it: the address's
+    counters are as they were, and its later files go through."""
+    size = len(files.pdf_bytes())
+    settings.DRAFT_ADDRESS_MAX_BYTES = 2 * size
+    wizard = wizard_from(ADDRESS)
+    wizard.search_number()
+    counted = {drafts.NEW_DRAFTS: 0, drafts.DRAFT_BYTES: 0}
+
+    for refused, message in (
+        (files.pdf("trop gros.pdf", size=3 * size), drafts.TOO_MANY_BYTES),
+        (files.exe_renamed_pdf(), None),
+    ):
+        response = wizard.post("referencing", {"referencing_number": GUIDE_NUMBER, "certificate": refused})
+        assert shown_step(response) == step_url("referencing")
+        assert message is None or field_error(response, message)
+        assert ratelimit.counts(counted, ADDRESS) == counted
+
+    assert shown_step(wizard.referencing()) == step_url("applicant")
+    assert ratelimit.counts(counted, ADDRESS) == {drafts.NEW_DRAFTS: 1, drafts.DRAFT_BYTES: size}
+    assert shown_step(wizard_from(ADDRESS).referencing()) == step_url("applicant")
+
+
+def test_two_uploads_at_once_cannot_both_pass_a_limit_only_one_of_them_fits(settings):
+    """The first one is counted as it starts, not once written: the second one, arriving while
+    the first is being scanned, finds the address's bytes used up."""
+    settings.DRAFT_ADDRESS_MAX_BYTES = 1000
+    kept = [{"size": 10}]
+    first = drafts.reserve_quota(client_ip=ADDRESS, kept=kept, replacing=None, size=600)
+
+    with pytest.raises(ValidationError) as refused:
+        drafts.reserve_quota(client_ip=ADDRESS, kept=kept, replacing=None, size=600)
+
+    assert refused.value.messages == [drafts.TOO_MANY_BYTES]
+    assert ratelimit.count(drafts.DRAFT_BYTES, ADDRESS) == 600  # the second one gave its bytes back
+    drafts.give_back(first, ADDRESS)  # the first one refused after all (its content)
+    assert ratelimit.count(drafts.DRAFT_BYTES, ADDRESS) == 0
+
+
+def test_a_file_the_disk_cannot_keep_counts_nothing_against_the_address(monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(drafts.draft_storage(), "_save", full_disk)
+    wizard = wizard_from(ADDRESS)
+    wizard.search_number()
+
+    response = wizard.post("referencing", {"referencing_number": GUIDE_NUMBER, "certificate": files.pdf()})
+
+    assert field_error(response, drafts.STORAGE_ERROR)
+    assert ratelimit.counts([drafts.NEW_DRAFTS, drafts.DRAFT_BYTES], ADDRESS) == {
+        drafts.NEW_DRAFTS: 0,
+        drafts.DRAFT_BYTES: 0,
+    }
 
 
 def test_a_wizard_keeps_at_most_its_quota_of_files(settings):

@@ -461,7 +461,6 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
         if not isinstance(outcome, EnrolmentRequest):
             return self.back_to_step(*outcome)
         self.stored = True
-        ratelimit.record(SUBMISSIONS, client_ip(self.request))
         self.storage.reset()
         self.remember_done(outcome)
         return redirect("enrolment:done")
@@ -476,17 +475,29 @@ class EnrolmentWizard(NamedUrlSessionWizardView):
             self.draft.set_bound(Step.CONFIRMATION, False)
             return Step.CONFIRMATION, "", DATA_CHANGED
         address = client_ip(self.request)
-        if ratelimit.exceeded(SUBMISSIONS, address, limit=settings.ENROLMENT_SUBMIT_RATE_LIMIT):
-            # SECURITY A12: at most 5 requests stored per hour from one address; the draft stays.
+        # SECURITY A12: at most 5 requests stored per hour from one address; the draft stays. The
+        # request is counted as it starts, in the round trip that reads the count (R-PERF-5), and
+        # given back when it is not stored after all.
+        if ratelimit.record(SUBMISSIONS, address) > settings.ENROLMENT_SUBMIT_RATE_LIMIT:
+            ratelimit.record(SUBMISSIONS, address, amount=-1)
             logger.warning("Demande d'enrôlement refusée : limite horaire atteinte depuis %s", address)
             return Step.CONFIRMATION, "", SUBMISSIONS_THROTTLED
+        outcome = None
+        try:
+            outcome = self.store(final_forms)
+        finally:
+            if not isinstance(outcome, EnrolmentRequest):
+                ratelimit.record(SUBMISSIONS, address, amount=-1)
+        return outcome
+
+    def store(self, final_forms: dict) -> EnrolmentRequest | tuple[str, str, str]:
         try:
             return submit_enrolment(submission=build_submission(final_forms, key=self.draft.key))
         except EnrolmentRefused as refusal:
             self.draft.forget_for(refusal.step)
             return refusal.step, refusal.field, refusal.message
         except document_storage_errors():
-            # SECURITY G5: the documents could not be copied (disk full or unwritable, object
+            # SECURITY G5: the documents could not be kept (disk full or unwritable, object
             # store unreachable). Nothing was stored and the draft is intact: the vendor tries
             # again from this page.
             logger.exception("Demande non enregistrée : écriture des pièces impossible")

@@ -13,6 +13,7 @@ from django.utils.html import escape
 
 from enrolment import drafts
 from enrolment.models import EnrolmentRequest
+from enrolment.wizard import views
 from segurnum import ratelimit
 from tests import files
 from tests.enrolment.wizard import GUIDE_IBAN, GUIDE_NUMBER, GUIDE_SIRET, Wizard, load_registries, step_url
@@ -221,6 +222,31 @@ def test_a_refused_final_step_does_not_count_as_a_request(settings):
     wizard.confirm(wrong_captcha=True)
     wizard.confirm(accept=False)
     assert "Le numéro de votre demande est le" in html(wizard.confirm())
+
+
+def test_a_request_is_counted_while_it_is_stored_and_given_back_when_it_is_not(monkeypatch, settings):
+    """Two « Terminer » at once from one address with one request left: the second one finds
+    the first one counted while it is being stored. A request the disk could not keep counts
+    nothing."""
+    settings.ENROLMENT_SUBMIT_RATE_LIMIT = 1
+    seen = []
+    submit = views.submit_enrolment
+
+    def submit_while_another_arrives(**kwargs):
+        seen.append(ratelimit.count(views.SUBMISSIONS, ADDRESS))
+        raise OSError(28, "No space left on device")
+
+    wizard = wizard_from(ADDRESS)
+    wizard.until_confirmation()
+    monkeypatch.setattr(views, "submit_enrolment", submit_while_another_arrives)
+    refused = wizard.confirm()
+
+    assert seen == [1]
+    assert views.SUBMIT_STORAGE_ERROR.split(" :")[0] in html(refused).replace("&#x27;", "'")
+    assert ratelimit.count(views.SUBMISSIONS, ADDRESS) == 0
+    monkeypatch.setattr(views, "submit_enrolment", submit)
+    assert "Le numéro de votre demande est le" in html(wizard.confirm())
+    assert ratelimit.count(views.SUBMISSIONS, ADDRESS) == 1
 
 
 # --- the captcha (A12) ----------------------------------------------------------------------------

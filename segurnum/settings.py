@@ -115,6 +115,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {% url %} keeping the addresses of its literal tags (public.templatetags.segurnum_urls).
+            "builtins": ["public.templatetags.segurnum_urls"],
         },
     },
 ]

@@ -2,9 +2,10 @@
 under cProfile, with the production settings on a throw-away PostgreSQL database.
 
     .venv/bin/python benchmarks/profile_enrolment.py [--walks 20] [--top 40] [--sort tottime]
+                                                     [--sampling] [--times-only]
 
-Prints the CPU time of each request of the walk (p50 over the walks, without the profiler), then
-the profile of the same walks: the functions that cost most, and the time spent under a few
+Prints the CPU and wall time of each request of the walk (p50 over the walks, without the
+profiler), then the profile of the same walks: the functions that cost most, and the time spent under a few
 known suspects (templates, forms, widgets, session, SQL). No gunicorn: the Django test client
 sends the same requests to the same middlewares, so what differs from the benchmark is the WSGI
 server alone.
@@ -155,6 +156,12 @@ def main() -> None:
         help="profile with pyinstrument (pip install pyinstrument): a sampling profiler, which does not "
         "inflate many small calls as cProfile does",
     )
+    parser.add_argument(
+        "--times-only",
+        action="store_true",
+        help="print the table of times and stop: compares two commits in process, with no profiler, "
+        "less noisy than gunicorn on a shared machine (run each one twice, alternately)",
+    )
     args = parser.parse_args()
 
     bench_speed.create_database()
@@ -175,19 +182,23 @@ def main() -> None:
         for _ in range(3):  # warm-up: imports, template loaders, connections
             bench_speed.walk(0, next(vendors), floor=False)
 
-        cpu_by_label = defaultdict(list)
+        cpu_by_label, wall_by_label = defaultdict(list), defaultdict(list)
         for _ in range(args.walks):
             results, _ = bench_speed.walk(0, next(vendors), floor=False)
             for label, response in results:
                 cpu_by_label[label].append(response.metric("X-Bench-Cpu-Us") / 1000)
-        print("| requête | CPU p50 (ms) |")
-        print("|---|---:|")
-        total = 0.0
+                wall_by_label[label].append(response.seconds * 1000)
+        print("| requête | CPU p50 (ms) | temps réel p50 (ms) |")
+        print("|---|---:|---:|")
+        total = wall = 0.0
         for label in bench_speed.WALK:
             value = statistics.median(cpu_by_label[label])
-            total += value
-            print(f"| {label} | {value:.1f} |")
-        print(f"| **enrôlement complet** | **{total:.0f}** |\n")
+            elapsed = statistics.median(wall_by_label[label])
+            total, wall = total + value, wall + elapsed
+            print(f"| {label} | {value:.1f} | {elapsed:.1f} |")
+        print(f"| **enrôlement complet** | **{total:.0f}** | **{wall:.0f}** |\n")
+        if args.times_only:
+            return
 
         if args.sampling:
             from pyinstrument import Profiler

@@ -122,7 +122,7 @@ def submit_enrolment(*, submission: EnrolmentSubmission) -> EnrolmentRequest:
             # UPDATE to the commit, not during the copies (R-PERF-3).
             documents = []
             for kind, meta in submission.documents.items():
-                document = _copy_document(EnrolmentRequest(submission_key=submission.submission_key), kind, meta)
+                document = _keep_document(EnrolmentRequest(submission_key=submission.submission_key), kind, meta)
                 written.append(document.file.name)
                 documents.append(document)
             enrolment = _create_request(submission, software)
@@ -214,7 +214,7 @@ def record_original(enrolment: EnrolmentRequest, documents: list[EnrolmentDocume
     )
 
 
-def _copy_document(enrolment: EnrolmentRequest, kind: str, meta: dict) -> EnrolmentDocument:
+def _keep_document(enrolment: EnrolmentRequest, kind: str, meta: dict) -> EnrolmentDocument:
     """The document's file only: its row is inserted with the others once the request exists. The
     caller removes the files written when anything later fails (disk full, database gone), so
     that no file outlives its transaction."""

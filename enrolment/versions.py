@@ -69,7 +69,8 @@ def _document_meta(document: EnrolmentDocument) -> dict[str, Any]:
 
 
 def _store_files(enrolment: EnrolmentRequest, uploads: dict[str, dict], written: list[str]) -> dict[str, dict]:
-    """Copy the judged draft files to the private storage; returns their metadata by kind."""
+    """Keep the judged draft files as documents of the private storage (``drafts.store_as_document``);
+    returns their metadata by kind."""
     stored = {}
     for kind, meta in uploads.items():
         holder = EnrolmentDocument(enrolment=enrolment, kind=kind, content_type=meta["content_type"])

@@ -214,7 +214,7 @@ def test_database_lost_at_step_3_then_back(database_proxy, _isolated_storage):
 @pytest.mark.django_db(transaction=True)
 def test_database_lost_during_the_final_submit(database_proxy, _isolated_storage, monkeypatch):
     """The connection is cut inside the submission's transaction, while its documents are being
-    copied (before the number is taken and the request row written, R-PERF-3): everything rolls
+    kept (before the number is taken and the request row written, R-PERF-3): everything rolls
     back, no file is left behind."""
     load_registries()
     client = ServerClient(raise_request_exception=False)
@@ -222,23 +222,23 @@ def test_database_lost_during_the_final_submit(database_proxy, _isolated_storage
     wizard.until_confirmation()
     data, extra = wizard.confirmation_data()
 
-    copy_document = enrolment.services._copy_document
-    copied: list[str] = []
+    keep_document = enrolment.services._keep_document
+    kept: list[str] = []
 
-    def copy_then_lose_the_database(enrolment_request, kind, meta):
-        if copied:
+    def keep_then_lose_the_database(enrolment_request, kind, meta):
+        if kept:
             database_proxy.off()
-        document = copy_document(enrolment_request, kind, meta)
-        copied.append(document.file.name)
+        document = keep_document(enrolment_request, kind, meta)
+        kept.append(document.file.name)
         return document
 
-    monkeypatch.setattr(enrolment.services, "_copy_document", copy_then_lose_the_database)
+    monkeypatch.setattr(enrolment.services, "_keep_document", keep_then_lose_the_database)
     response = wizard.post("confirmation", data, extra=extra, follow=False)
     monkeypatch.undo()
 
     assert_clean_503(response)
     database_proxy.on()
-    assert len(copied) == 4  # the copies touch no table; the next statement meets the cut
+    assert len(kept) == 4  # keeping the files touches no table; the next statement meets the cut
     assert EnrolmentRequest.objects.count() == 0
     assert EnrolmentDocument.objects.count() == 0
     assert OutboundEmail.objects.count() == 0

@@ -121,11 +121,7 @@ class PrivateFileSystemStorage(FileSystemStorage):
         Read from the header alone, whatever the file's size. A file of another content, even
         encrypted under the right key, has another data key; a body altered under this header
         fails its segments' tags at every read (SECURITY P5)."""
-        with open(self.path(name), "rb") as raw:
-            wrapped = encryption.read_header(raw)
-            if wrapped is None:
-                raise encryption.UnreadableDocument("pièce non chiffrée ou altérée")
-            size = encryption.plaintext_size(os.fstat(raw.fileno()).st_size, encryption.header_size(wrapped))
+        wrapped, size = self._header_and_size(name)
         return f"{size}:{hashlib.sha256(wrapped).hexdigest()}"
 
     def link_from(self, source: "PrivateFileSystemStorage", source_name: str, name: str, max_length=None) -> str:
@@ -159,11 +155,15 @@ class PrivateFileSystemStorage(FileSystemStorage):
             safe_makedirs(directory, self.directory_permissions_mode, exist_ok=True)
 
     def size(self, name):
+        return self._header_and_size(name)[1]
+
+    def _header_and_size(self, name: str) -> tuple[bytes, int]:
+        """The wrapped key and the plaintext's size, read from the header and the file's size."""
         with open(self.path(name), "rb") as raw:
             wrapped = encryption.read_header(raw)
             if wrapped is None:
                 raise encryption.UnreadableDocument("pièce non chiffrée ou altérée")
-            return encryption.plaintext_size(os.fstat(raw.fileno()).st_size, encryption.header_size(wrapped))
+            return wrapped, encryption.plaintext_size(os.fstat(raw.fileno()).st_size, encryption.header_size(wrapped))
 
     def listdir(self, path):
         directories, files = super().listdir(path)

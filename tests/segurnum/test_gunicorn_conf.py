@@ -20,10 +20,11 @@ def test_a_worker_freezes_what_start_up_made():
 
         collected = {id(tracked) for tracked in gc.get_objects()}
         assert id(urls.urlpatterns) not in collected  # the URLs, loaded before the freeze
-        # What a request creates afterwards is still collected.
+        # What a request creates afterwards is still collected. A frozen object whose last
+        # reference goes is freed all the same, so the frozen count can only drop.
         cycle: list = []
         cycle.append(cycle)
-        assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() <= frozen
         assert id(cycle) in {id(tracked) for tracked in gc.get_objects()}
     finally:
         gc.unfreeze()

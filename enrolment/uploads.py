@@ -343,12 +343,22 @@ def _names_regex(names: tuple[str, ...]) -> bytes:
 # where the value cannot be seen: fail closed).
 _KEYED_VALUE = rb"(?=" + _SEP + rb"*+(?:[(<]|\d++" + _SEP + rb"++\d++" + _SEP + rb"++R|\Z))"
 _ACTIVE = _names_regex(_ACTIVE_NAMES) + rb"|" + _names_regex(_KEYED_NAMES) + _KEYED_VALUE
+# What a searched name can start with: its first letter, or « # » when that letter is escaped.
+_NAME_STARTS = (
+    rb"(?=[#"
+    + re.escape("".join(sorted({name[0] for name in _ACTIVE_NAMES + _KEYED_NAMES + _OPAQUE_FILTERS}))).encode()
+    + rb"])"
+)
 # The three kinds of names in one pass over the file (R-PERF-2: 2.9 ms on 4 MiB instead of three
 # passes, 5.1 ms). The slash stays first and outside the groups: that literal lets the regex engine
-# jump from one « / » to the next (with the slash inside each group, 74 ms).
-_NAMES_RE = re.compile(rb"/(?:(?P<active>" + _ACTIVE + rb")|(?P<opaque>" + _names_regex(_OPAQUE_FILTERS) + rb"))")
+# jump from one « / » to the next (with the slash inside each group, 74 ms). Then one test of the
+# next byte turns away most slashes of binary data (image samples, fonts) before the names are
+# tried one by one: 1.4 ms instead of 3.6 on the benchmark's 4 MiB scan.
+_NAMES_RE = re.compile(
+    rb"/" + _NAME_STARTS + rb"(?:(?P<active>" + _ACTIVE + rb")|(?P<opaque>" + _names_regex(_OPAQUE_FILTERS) + rb"))"
+)
 # In the output of an object stream: the active names alone.
-_ACTIVE_RE = re.compile(rb"/(?:" + _ACTIVE + rb")")
+_ACTIVE_RE = re.compile(rb"/" + _NAME_STARTS + rb"(?:" + _ACTIVE + rb")")
 # The keyword « stream » first, then a look behind it: a literal at the start of the pattern lets
 # the regex engine jump from one occurrence to the next instead of trying the look-behind at every
 # byte (R-PERF-2: 2 ms instead of 70 ms on 4 MiB). Same matches: « stream » preceded by nothing,

@@ -631,6 +631,30 @@ def test_pdf_with_active_content_or_encryption_is_refused(pdf):
     assert_rejected(upload("attestation.pdf", pdf), "pdf_active", MSG_PDF_ACTIVE)
 
 
+def spellings_of_the_first_letter(name: str) -> list[bytes]:
+    """The name as written, and with its first letter escaped in upper- and lower-case hex."""
+    escaped = f"#{ord(name[0]):02X}"
+    return [f"/{spelled}{name[1:]}".encode() for spelled in (name[0], escaped, escaped.lower())]
+
+
+@pytest.mark.parametrize("name", uploads._ACTIVE_NAMES + uploads._KEYED_NAMES)
+def test_every_active_name_is_found_however_its_first_letter_is_written(name):
+    """The names are only tried after a slash followed by a letter a name can start with, or
+    « # » (R-PERF-2): each of them is still found, in the file and in an object stream."""
+    for spelled in spellings_of_the_first_letter(name):
+        pdf = make_pdf(catalog_extra=spelled + b" 5 0 R", extra_objects=[b"<< >>"])
+        assert_rejected(upload("attestation.pdf", pdf), "pdf_active", MSG_PDF_ACTIVE)
+        hidden = object_stream_pdf(b"<< /Type /Catalog /Pages 2 0 R " + spelled + b" 5 0 R >>")
+        assert_rejected(upload("attestation.pdf", hidden), "pdf_active", MSG_PDF_ACTIVE)
+
+
+@pytest.mark.parametrize("name", uploads._OPAQUE_FILTERS)
+def test_every_undecodable_filter_is_found_however_its_first_letter_is_written(name):
+    for spelled in spellings_of_the_first_letter(name):
+        pdf = make_pdf(extra_objects=[pdf_stream(b"/Type /ObjStm /N 1 /First 4 /Filter " + spelled, b"xx")])
+        assert_rejected(upload("attestation.pdf", pdf), "pdf_unsupported", MSG_PDF_UNSUPPORTED)
+
+
 def test_openaction_hidden_in_a_compressed_object_stream_is_refused():
     pdf = object_stream_pdf(b"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (x) >> >>")
     assert b"OpenAction" not in pdf

@@ -3,6 +3,9 @@ modification under a database constraint, the values in force unchanged until an
 the wizard's rules, the mails of a bank change and of a new representative, the migration of the
 rows stored before versions existed."""
 
+import hashlib
+import os
+
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
@@ -114,6 +117,23 @@ def test_a_bank_modification_is_pending_and_changes_nothing_in_force(vendor, com
 
     with pytest.raises(DecisionRefused, match="ENR0001M1.*déjà en cours"):
         versions.request_modification(enrolment=vendor, by=vendor.account, amendment=bank_amendment(vendor))
+
+
+def test_a_modification_keeps_its_new_document_as_the_draft_file_itself(vendor, commit, _isolated_storage):
+    """R-PERF-1: like « Terminer », a modification writes no byte of its documents again; the
+    draft's removal leaves the document whole."""
+    upload = rib_upload(vendor)
+    draft = _isolated_storage / "drafts" / upload["path"]
+    amendment = bank_amendment(vendor, uploads={"rib": upload})
+    assert amendment.is_valid(), amendment.errors
+    version = commit(versions.request_modification, enrolment=vendor, by=vendor.account, amendment=amendment)
+
+    stored = _isolated_storage / "documents" / version.documents["rib"]["file"]
+    assert os.path.samefile(stored, draft)
+    draft.unlink()
+    commit(versions.validate_modification, version=version, by=agent())
+    with vendor.documents.get(kind="rib").file.open() as opened:
+        assert hashlib.sha256(opened.read()).hexdigest() == upload["sha256"]
 
 
 def test_at_most_one_pending_modification_is_a_database_constraint(vendor):

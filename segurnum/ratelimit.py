@@ -81,12 +81,19 @@ def record(scope: str, client_ip: str | None, *, window: int = HOUR, amount: int
 
 
 # Adds ARGV[i + 1] to KEYS[i]; a counter without expiry (just created) gets the window, ARGV[1].
+# An amount given back (negative) to a counter whose window is over changes nothing: it would
+# otherwise open the next window below zero, one request too lenient.
 # Django's Redis cache stores an integer as a plain Redis integer, so cache.get() reads it back.
 INCREMENT = """
 local totals = {}
 for i, key in ipairs(KEYS) do
-  totals[i] = redis.call('INCRBY', key, ARGV[i + 1])
-  if redis.call('TTL', key) == -1 then redis.call('EXPIRE', key, ARGV[1]) end
+  local amount = tonumber(ARGV[i + 1])
+  if amount < 0 and redis.call('EXISTS', key) == 0 then
+    totals[i] = 0
+  else
+    totals[i] = redis.call('INCRBY', key, amount)
+    if redis.call('TTL', key) == -1 then redis.call('EXPIRE', key, ARGV[1]) end
+  end
 end
 return totals
 """
@@ -123,6 +130,11 @@ def _record_on_redis(backend: RedisCache, keys: dict[str, str], amounts: dict[st
 
 
 def _record_one(key: str, amount: int, window: int) -> int:
+    if amount < 0:
+        try:  # given back: only to a window still open (see INCREMENT)
+            return cache.incr(key, amount)
+        except ValueError:
+            return 0
     # add() opens the window on the first hit; incr() keeps its expiry.
     cache.add(key, 0, window)
     try:

@@ -34,6 +34,21 @@ def test_amounts_for_byte_quotas():
     assert ratelimit.exceeded("octets", "192.0.2.1", limit=1000, amount=301)
 
 
+def test_an_amount_given_back_after_its_window_is_over_changes_nothing():
+    """A request counted, then given back once its hour is over (a slow upload refused): the next
+    hour starts from zero, not from minus one."""
+    from django.core.cache import cache
+
+    assert ratelimit.record("essai", "192.0.2.5") == 1
+    cache.delete(ratelimit._key("essai", "192.0.2.5"))  # the window is over
+    assert ratelimit.record("essai", "192.0.2.5", amount=-1) == 0
+    assert ratelimit.count("essai", "192.0.2.5") == 0
+    assert ratelimit.hit("essai", "192.0.2.5", limit=1)
+    assert not ratelimit.hit("essai", "192.0.2.5", limit=1)
+    # Within its window, an amount is given back as before.
+    assert ratelimit.record("essai", "192.0.2.5", amount=-1) == 1
+
+
 @pytest.fixture
 def cache_down(settings):
     settings.CACHES = {
@@ -121,5 +136,19 @@ def test_on_redis_a_window_opens_with_the_first_hit_and_is_not_pushed_back(redis
     assert 0 < redis_cache.ttl(key) <= 30  # the second hit keeps the first one's window
     assert not ratelimit.hit("essai", address, limit=2, window=60)
     redis_cache.delete(key)  # the window is over
+    assert ratelimit.record("essai", address, window=60) == 1
+    assert 30 < redis_cache.ttl(key) <= 60
+
+
+@pytest.mark.services
+def test_on_redis_an_amount_given_back_after_its_window_is_over_changes_nothing(redis_cache):
+    from django.core.cache import cache
+
+    address = "198.51.100.10"
+    key = cache.make_and_validate_key(ratelimit._key("essai", address))
+    assert ratelimit.record_many({"essai": 1, "octets": 500}, address, window=60) == {"essai": 1, "octets": 500}
+    redis_cache.delete(key)  # this counter's window is over, not the other's
+    assert ratelimit.record_many({"essai": -1, "octets": -500}, address, window=60) == {"essai": 0, "octets": 0}
+    assert not redis_cache.exists(key)
     assert ratelimit.record("essai", address, window=60) == 1
     assert 30 < redis_cache.ttl(key) <= 60

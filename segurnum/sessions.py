@@ -11,12 +11,18 @@ it never refuses them): putting back a session read from the database, and forge
 one, are logged and skipped; a session the cache could not take is dropped from it, so that the
 next read goes to the database rather than to an older copy. A page whose session was read from
 the cache while the database is down still gets the 503 page when its session is written.
+
+A session already in the database is written by one UPDATE in autocommit (R-PERF-5): a single
+statement is a transaction of its own, so Django's ``atomic`` around it only added a COMMIT, one
+more round trip on every page that changes its session. Inside a transaction (a view's
+``atomic``), and for a new session, Django's own way is kept.
 """
 
 import logging
 
 from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.backends.base import UpdateError
+from django.db import DatabaseError, IntegrityError, connections, router
 
 from segurnum.middleware import database_unavailable
 
@@ -46,7 +52,8 @@ class SessionStore(cached_db.SessionStore):
 
     def save(self, must_create=False):
         try:
-            cached_db.DBStore.save(self, must_create)
+            if must_create or self.session_key is None or not self._update_alone():
+                cached_db.DBStore.save(self, must_create)
         except UpdateError as error:
             # Django reads a failed UPDATE as a session deleted meanwhile (a 400). A database that
             # cannot be reached is that instead: the 503 page, the earlier steps kept in the
@@ -56,6 +63,28 @@ class SessionStore(cached_db.SessionStore):
             raise
         if not self._cache_call("set", self.cache_key, self._session, self.get_expiry_age()):
             self._cache_call("delete", self.cache_key)
+
+    def _update_alone(self) -> bool:
+        """The session's row rewritten by one UPDATE when nothing else is in a transaction; False,
+        and nothing done, inside one. Raises UpdateError, as Django does, when the row is gone (a
+        session deleted meanwhile) or the database fails."""
+        using = router.db_for_write(self.model)
+        if not connections[using].get_autocommit():  # in a transaction (``atomic`` turns it off)
+            return False
+        data = self._get_session()
+        try:
+            updated = (
+                self.model._base_manager.using(using)
+                .filter(session_key=self.session_key)
+                .update(session_data=self.encode(data), expire_date=self.get_expiry_date())
+            )
+        except IntegrityError:
+            raise
+        except DatabaseError as error:
+            raise UpdateError from error
+        if not updated:
+            raise UpdateError
+        return True
 
     def delete(self, session_key=None):
         session_key = session_key or self.session_key

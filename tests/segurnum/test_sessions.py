@@ -138,3 +138,79 @@ def test_settings_read_sessions_from_the_cache_only_when_it_is_shared(monkeypatc
     assert alone["CACHES"][alone["SESSION_CACHE_ALIAS"]]["BACKEND"].endswith("DummyCache")
     shared = configured(CACHE_URL="redis://127.0.0.1:6379/1")
     assert shared["CACHES"][shared["SESSION_CACHE_ALIAS"]]["BACKEND"] == "segurnum.cache.RedisCache"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_written_again_is_one_update_without_a_commit_of_its_own(monkeypatch):
+    """R-PERF-5: outside a transaction (a page's session written by the middleware) the UPDATE
+    is a transaction by itself; a COMMIT after it would be one more round trip per page."""
+    store = SessionStore()
+    store["étape"] = "1"
+    store.save()
+    commits = []
+    monkeypatch.setattr(connection, "commit", lambda: commits.append(1))
+    store["étape"] = "2"
+    with CaptureQueriesContext(connection) as queries:
+        store.save()
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert len(statements) == 1 and statements[0].startswith("UPDATE") and "django_session" in statements[0]
+    assert commits == []
+    monkeypatch.undo()
+    cache.clear()
+    assert SessionStore(session_key=store.session_key).load() == {"étape": "2"}
+    assert Session.objects.get(session_key=store.session_key).get_decoded() == {"étape": "2"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_written_alone_keeps_its_refusals_a_deleted_one_and_the_database_down():
+    from django.contrib.sessions.backends.base import UpdateError
+    from django.db import OperationalError
+
+    store = SessionStore()
+    store["étape"] = "1"
+    store.save()
+    Session.objects.all().delete()  # a sign-out elsewhere: « session interrompue », as Django says
+    store["étape"] = "2"
+    with pytest.raises(UpdateError):
+        store.save()
+
+    store = SessionStore()
+    store["étape"] = "1"
+    store.save()
+
+    def database_down(execute, sql, params, many, context):
+        if "django_session" in sql:
+            raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+        return execute(sql, params, many, context)
+
+    store["étape"] = "2"
+    with connection.execute_wrapper(database_down), pytest.raises(OperationalError):
+        store.save()  # the 503 page (segurnum.middleware), not a 400
+    cache.clear()
+    assert SessionStore(session_key=store.session_key).load() == {"étape": "1"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_written_inside_a_transaction_fails_without_breaking_it():
+    """Inside a view's transaction the session is written Django's way, in a savepoint: a write
+    that fails leaves the rest of the transaction usable, and it rolls back with it."""
+    from django.contrib.sessions.backends.base import UpdateError
+    from django.db import DatabaseError, transaction
+
+    store = SessionStore()
+    store["étape"] = "1"
+    store.save()
+
+    def refused(execute, sql, params, many, context):
+        if sql.startswith("UPDATE") and "django_session" in sql:
+            raise DatabaseError("canceling statement due to lock timeout")
+        return execute(sql, params, many, context)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        store["étape"] = "2"
+        with connection.execute_wrapper(refused), pytest.raises(UpdateError):
+            store.save()
+        assert Session.objects.filter(session_key=store.session_key).exists()  # still usable
+        store.save()
+        raise RuntimeError("la vue échoue après avoir écrit la session")
+    assert Session.objects.get(session_key=store.session_key).get_decoded() == {"étape": "1"}

@@ -83,16 +83,16 @@ def test_a_deleted_session_is_gone_from_the_cache_too():
     assert not Session.objects.exists()
 
 
-def test_a_session_written_while_the_database_is_down_is_the_503_not_a_lost_session(monkeypatch):
+def assert_session_writes_keep_their_refusals() -> None:
+    """A session deleted meanwhile is Django's « session interrompue » (a 400); a database that
+    cannot be reached is the 503 page, the session as it was kept in the database."""
     from django.contrib.sessions.backends.base import UpdateError
     from django.db import OperationalError
-    from django.db.models import Model
 
     store = SessionStore()
     store["étape"] = "1"
     store.save()
-    # Another request deleted it (a sign-out elsewhere): Django's answer, « session interrupted ».
-    Session.objects.all().delete()
+    Session.objects.all().delete()  # another request deleted it (a sign-out elsewhere)
     store["étape"] = "2"
     with pytest.raises(UpdateError):
         store.save()
@@ -101,13 +101,21 @@ def test_a_session_written_while_the_database_is_down_is_the_503_not_a_lost_sess
     store["étape"] = "1"
     store.save()
 
-    def database_down(self, *args, **kwargs):
-        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+    def database_down(execute, sql, params, many, context):
+        if "django_session" in sql:
+            raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(Model, "save", database_down)
     store["étape"] = "2"
-    with pytest.raises(OperationalError):  # the 503 page (segurnum.middleware), not a 400
-        store.save()
+    with connection.execute_wrapper(database_down), pytest.raises(OperationalError):
+        store.save()  # the 503 page (segurnum.middleware), not a 400
+    cache.clear()
+    assert SessionStore(session_key=store.session_key).load() == {"étape": "1"}
+
+
+def test_a_session_written_while_the_database_is_down_is_the_503_not_a_lost_session():
+    """Inside a transaction: Django's own way of writing it (the tests' transaction)."""
+    assert_session_writes_keep_their_refusals()
 
 
 def test_without_a_shared_cache_sessions_are_read_from_the_database(settings, client):
@@ -163,31 +171,8 @@ def test_a_session_written_again_is_one_update_without_a_commit_of_its_own(monke
 
 @pytest.mark.django_db(transaction=True)
 def test_a_session_written_alone_keeps_its_refusals_a_deleted_one_and_the_database_down():
-    from django.contrib.sessions.backends.base import UpdateError
-    from django.db import OperationalError
-
-    store = SessionStore()
-    store["étape"] = "1"
-    store.save()
-    Session.objects.all().delete()  # a sign-out elsewhere: « session interrompue », as Django says
-    store["étape"] = "2"
-    with pytest.raises(UpdateError):
-        store.save()
-
-    store = SessionStore()
-    store["étape"] = "1"
-    store.save()
-
-    def database_down(execute, sql, params, many, context):
-        if "django_session" in sql:
-            raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
-        return execute(sql, params, many, context)
-
-    store["étape"] = "2"
-    with connection.execute_wrapper(database_down), pytest.raises(OperationalError):
-        store.save()  # the 503 page (segurnum.middleware), not a 400
-    cache.clear()
-    assert SessionStore(session_key=store.session_key).load() == {"étape": "1"}
+    """Outside a transaction: the one UPDATE of segurnum.sessions."""
+    assert_session_writes_keep_their_refusals()
 
 
 @pytest.mark.django_db(transaction=True)

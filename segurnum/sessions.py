@@ -12,17 +12,19 @@ one, are logged and skipped; a session the cache could not take is dropped from 
 next read goes to the database rather than to an older copy. A page whose session was read from
 the cache while the database is down still gets the 503 page when its session is written.
 
-A session already in the database is written by one UPDATE in autocommit (R-PERF-5): a single
-statement is a transaction of its own, so Django's ``atomic`` around it only added a COMMIT, one
-more round trip on every page that changes its session. Inside a transaction (a view's
-``atomic``), and for a new session, Django's own way is kept.
+Outside a transaction a session is written by one statement in autocommit (R-PERF-5): an UPDATE,
+or an INSERT for a new session. A single statement is a transaction of its own: Django's
+``atomic`` around it only added a BEGIN and a COMMIT, two more round trips to the database on
+every page that changes its session (psycopg2 sends BEGIN by itself). Inside a transaction (a
+view's ``atomic``) Django's own way, in a savepoint, is kept.
 """
 
 import logging
 
 from django.contrib.sessions.backends import cached_db
-from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.db import DatabaseError, IntegrityError, connections, router
+from django.utils.crypto import get_random_string
 
 from segurnum.middleware import database_unavailable
 
@@ -45,6 +47,11 @@ class SessionStore(cached_db.SessionStore):
         self._cache_call("set", self.cache_key, data, self.get_expiry_age(expiry=stored.expire_date))
         return data
 
+    def _get_new_session_key(self):
+        # Not asked of the database first, as Django does (a SELECT per new session): the INSERT
+        # checks the key by its primary key, and a key taken makes create() draw another.
+        return get_random_string(32, VALID_KEY_CHARS)
+
     def exists(self, session_key):
         # Every session is in the database (the cache only copies it): asking the cache first
         # would cost a call, and fail with it.
@@ -52,7 +59,7 @@ class SessionStore(cached_db.SessionStore):
 
     def save(self, must_create=False):
         try:
-            if must_create or self.session_key is None or not self._update_alone():
+            if self.session_key is None or not self._write_alone(must_create):
                 cached_db.DBStore.save(self, must_create)
         except UpdateError as error:
             # Django reads a failed UPDATE as a session deleted meanwhile (a 400). A database that
@@ -64,19 +71,25 @@ class SessionStore(cached_db.SessionStore):
         if not self._cache_call("set", self.cache_key, self._session, self.get_expiry_age()):
             self._cache_call("delete", self.cache_key)
 
-    def _update_alone(self) -> bool:
-        """The session's row rewritten by one UPDATE when nothing else is in a transaction; False,
-        and nothing done, inside one. Raises UpdateError, as Django does, when the row is gone (a
-        session deleted meanwhile) or the database fails."""
+    def _write_alone(self, must_create: bool) -> bool:
+        """The session's row written by one statement when nothing else is in a transaction; False,
+        and nothing done, inside one. As Django: a new session's key already taken is CreateError
+        (``create()`` draws another); a row gone (a session deleted meanwhile) or a database that
+        fails is UpdateError."""
         using = router.db_for_write(self.model)
         if not connections[using].get_autocommit():  # in a transaction (``atomic`` turns it off)
             return False
-        data = self._get_session()
+        if must_create:
+            try:
+                self.create_model_instance(self._get_session(no_load=True)).save(force_insert=True, using=using)
+            except IntegrityError as error:
+                raise CreateError from error
+            return True
         try:
             updated = (
                 self.model._base_manager.using(using)
                 .filter(session_key=self.session_key)
-                .update(session_data=self.encode(data), expire_date=self.get_expiry_date())
+                .update(session_data=self.encode(self._get_session()), expire_date=self.get_expiry_date())
             )
         except IntegrityError:
             raise

@@ -199,3 +199,40 @@ def test_a_session_written_inside_a_transaction_fails_without_breaking_it():
         store.save()
         raise RuntimeError("la vue échoue après avoir écrit la session")
     assert Session.objects.get(session_key=store.session_key).get_decoded() == {"étape": "1"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_session_is_one_insert_and_a_key_already_taken_draws_another(monkeypatch):
+    """R-PERF-5: no SELECT of the key first, no BEGIN or COMMIT around the INSERT; the key's
+    uniqueness is the primary key's."""
+    with CaptureQueriesContext(connection) as queries:
+        first = SessionStore()
+        first["étape"] = "1"
+        first.save()
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["INSERT"]
+
+    commits = []
+    monkeypatch.setattr(connection, "commit", lambda: commits.append(1))
+    keys = iter([first.session_key, "n" * 32])  # the first key drawn is already taken
+    monkeypatch.setattr(SessionStore, "_get_new_session_key", lambda self: next(keys))
+    second = SessionStore()
+    second["étape"] = "2"
+    second.save()
+    monkeypatch.undo()
+    assert commits == []
+    assert second.session_key == "n" * 32
+    assert Session.objects.get(session_key=first.session_key).get_decoded() == {"étape": "1"}
+    assert Session.objects.get(session_key="n" * 32).get_decoded() == {"étape": "2"}
+
+
+def test_a_new_session_inside_a_transaction_is_written_with_it():
+    """Django's way (the tests' transaction): a key already taken draws another there too."""
+    first = SessionStore()
+    first.save()
+    keys = iter([first.session_key, "m" * 32])
+    second = SessionStore()
+    second._get_new_session_key = lambda: next(keys)
+    second["étape"] = "2"
+    second.save()
+    assert second.session_key == "m" * 32
+    assert Session.objects.get(session_key="m" * 32).get_decoded() == {"étape": "2"}

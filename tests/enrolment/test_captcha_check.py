@@ -68,3 +68,42 @@ def test_the_housekeeping_purges_the_expired_codes_only():
     assert list(CaptchaStore.objects.all()) == [kept]
     schedule = settings.CELERY_BEAT_SCHEDULE["purge-expired-captchas"]
     assert schedule["task"] == "enrolment.tasks.purge_expired_captchas"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_check_is_its_delete_alone(monkeypatch):
+    """The « Rechercher » of step 2 checks its captcha outside any transaction: one DELETE for a
+    right code, two for a wrong one (it is used up), and no BEGIN or COMMIT around them
+    (R-PERF-5)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    right, wrong, other = code(), code(), code()
+    commits = []
+    monkeypatch.setattr(connection, "commit", lambda: commits.append(1))
+    with CaptureQueriesContext(connection) as queries:
+        SecurityCodeField().clean([right.hashkey, "abcde"])
+        with pytest.raises(ValidationError):
+            SecurityCodeField().clean([wrong.hashkey, "abcdf"])
+    monkeypatch.undo()
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["DELETE"] * 3
+    assert commits == []
+    assert list(CaptchaStore.objects.all()) == [other]
+
+
+def test_a_code_with_a_deletion_receiver_goes_through_django_s_collector():
+    from django.db.models.signals import post_delete
+
+    deleted = []
+
+    def receiver(sender, instance, **kwargs):
+        deleted.append(instance.hashkey)
+
+    store = code()
+    post_delete.connect(receiver, sender=CaptchaStore)
+    try:
+        SecurityCodeField().clean([store.hashkey, "abcde"])
+    finally:
+        post_delete.disconnect(receiver, sender=CaptchaStore)
+    assert deleted == [store.hashkey]
+    assert not CaptchaStore.objects.exists()

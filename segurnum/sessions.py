@@ -58,8 +58,12 @@ class SessionStore(cached_db.SessionStore):
         return cached_db.DBStore.exists(self, session_key)
 
     def save(self, must_create=False):
+        if self.session_key is None:
+            # Django's create() draws a key and saves again through here: the database and the
+            # cache are written then, once.
+            return self.create()
         try:
-            if self.session_key is None or not self._write_alone(must_create):
+            if not self._write_alone(must_create):
                 cached_db.DBStore.save(self, must_create)
         except UpdateError as error:
             # Django reads a failed UPDATE as a session deleted meanwhile (a 400). A database that

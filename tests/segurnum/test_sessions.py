@@ -236,3 +236,19 @@ def test_a_new_session_inside_a_transaction_is_written_with_it():
     second.save()
     assert second.session_key == "m" * 32
     assert Session.objects.get(session_key="m" * 32).get_decoded() == {"étape": "2"}
+
+
+def test_a_new_session_is_put_in_the_cache_once(monkeypatch):
+    store = SessionStore()
+    written = []
+    real_set = store._cache.set
+
+    def counted_set(key, *args, **kwargs):
+        written.append(key)
+        return real_set(key, *args, **kwargs)
+
+    monkeypatch.setattr(store._cache, "set", counted_set)
+    store["étape"] = "1"
+    store.save()
+    assert written == [store.cache_key]
+    assert SessionStore(session_key=store.session_key).load() == {"étape": "1"}

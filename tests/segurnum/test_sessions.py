@@ -151,7 +151,7 @@ def test_settings_read_sessions_from_the_cache_only_when_it_is_shared(monkeypatc
 @pytest.mark.django_db(transaction=True)
 def test_a_session_written_again_is_one_update_without_a_commit_of_its_own(monkeypatch):
     """R-PERF-5: outside a transaction (a page's session written by the middleware) the UPDATE
-    is a transaction by itself; a COMMIT after it would be one more round trip per page."""
+    is a transaction by itself; a BEGIN and a COMMIT around it would be two more round trips."""
     store = SessionStore()
     store["étape"] = "1"
     store.save()

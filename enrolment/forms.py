@@ -135,10 +135,10 @@ class SecurityCodeField(CaptchaField):
 
 
 def delete_in_one_statement(codes) -> int:
-    """``codes.delete()``'s count, by its one DELETE alone (R-PERF-5). A captcha code has no
-    relation and no deletion signal, so Django's collector runs that same single DELETE, but inside
-    ``atomic``: outside a transaction (the « Rechercher » of step 2), a BEGIN and a COMMIT, two
-    more round trips to the database. Anything the collector would have more to do (a signal
+    """``codes.delete()``'s count, by its one DELETE alone (R-PERF-3, R-PERF-5). A captcha code has
+    no relation and no deletion signal, so Django's collector runs that same single DELETE, but
+    inside ``atomic``: outside a transaction (the « Rechercher » of step 2), a BEGIN and a COMMIT,
+    two more round trips to the database. Anything the collector would have more to do (a signal
     receiver added one day) goes its way."""
     if not Collector(using=codes.db).can_fast_delete(codes):
         return codes.delete()[0]

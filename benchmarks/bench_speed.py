@@ -709,7 +709,8 @@ def walk(port: int, index: int, floor: bool, certificate: tuple[str, bytes, str]
         **{f"confirmation-{key}": value for key, value in final.items()},
     }
     label = next(labels)
-    expect(record(label, client.post(step_path("confirmation"), fields)), 302, label, "confirmation")
+    # The confirmation form has no file field: a browser sends it URL-encoded (enrolment/wizard.html).
+    expect(record(label, client.post_form(step_path("confirmation"), fields)), 302, label, "confirmation")
     # The confirmation lives at its own address (tracking): /enrolement/confirmation/ sends there.
     moved = expect(client.get("/enrolement/confirmation/"), 302, "confirmation", "/enrolement/demande-enregistree/")
     location = urllib.parse.urlsplit(moved.headers["location"]).path

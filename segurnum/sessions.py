@@ -30,6 +30,8 @@ from segurnum.middleware import database_unavailable
 
 logger = logging.getLogger(__name__)
 
+_UPDATE_SQL: dict[tuple, str] = {}  # by database alias and session model
+
 
 class SessionStore(cached_db.SessionStore):
     def load(self):
@@ -89,12 +91,16 @@ class SessionStore(cached_db.SessionStore):
             except IntegrityError as error:
                 raise CreateError from error
             return True
+        connection = connections[using]
+        values = [
+            self.encode(self._get_session()),
+            connection.ops.adapt_datetimefield_value(self.get_expiry_date()),
+            self.session_key,
+        ]
         try:
-            updated = (
-                self.model._base_manager.using(using)
-                .filter(session_key=self.session_key)
-                .update(session_data=self.encode(self._get_session()), expire_date=self.get_expiry_date())
-            )
+            with connection.cursor() as cursor:
+                cursor.execute(self._update_sql(connection), values)
+                updated = cursor.rowcount
         except IntegrityError:
             raise
         except DatabaseError as error:
@@ -102,6 +108,21 @@ class SessionStore(cached_db.SessionStore):
         if not updated:
             raise UpdateError
         return True
+
+    def _update_sql(self, connection) -> str:
+        """The UPDATE of a session's row, written once per database: the ORM would build and
+        compile the same statement on every page that changes its session (R-PERF-5)."""
+        key = (connection.alias, self.model)
+        sql = _UPDATE_SQL.get(key)
+        if sql is None:
+            meta, quote = self.model._meta, connection.ops.quote_name
+            data, expiry, session_key = (
+                quote(meta.get_field(name).column) for name in ("session_data", "expire_date", "session_key")
+            )
+            # Names of the model's table and columns, quoted by the database's rules; values are parameters.
+            sql = f"UPDATE {quote(meta.db_table)} SET {data} = %s, {expiry} = %s WHERE {session_key} = %s"  # noqa: S608
+            _UPDATE_SQL[key] = sql
+        return sql
 
     def delete(self, session_key=None):
         session_key = session_key or self.session_key

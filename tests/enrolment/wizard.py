@@ -3,6 +3,7 @@ would: real form posts, real files, the real captcha (its answer is read from th
 
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 from captcha.models import CaptchaStore
 from django.core.management import call_command
@@ -12,6 +13,8 @@ from tests import files
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 MANAGEMENT = "enrolment_wizard-current_step"
+# The step whose form has no file field: a browser sends it URL-encoded, not as multipart.
+WITHOUT_FILES = {"confirmation"}
 
 GUIDE_NUMBER = "tndSAS0031"
 GUIDE_SIRET = "47992882200069"  # editor of tndSAS0031
@@ -84,6 +87,10 @@ class Wizard:
             payload["action"] = action
         if goto:
             payload["wizard_goto_step"] = goto
+        if step in WITHOUT_FILES:
+            return self.client.post(
+                step_url(step), urlencode(payload), content_type="application/x-www-form-urlencoded", follow=follow
+            )
         return self.client.post(step_url(step), payload, follow=follow)
 
     # --- steps with the guide's data ----------------------------------------------------------

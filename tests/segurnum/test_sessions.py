@@ -170,6 +170,27 @@ def test_a_session_written_again_is_one_update_without_a_commit_of_its_own(monke
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_session_written_again_is_not_compiled_by_the_orm_and_keeps_its_expiry(monkeypatch):
+    """R-PERF-5: the session's UPDATE is written once per database, not built and compiled by the
+    ORM on every page that changes its session; its data and its expiry are those of the store."""
+    from datetime import timedelta
+
+    from django.db.models.sql.compiler import SQLUpdateCompiler
+
+    store = SessionStore()
+    store["étape"] = "1"
+    store.save()
+    monkeypatch.setattr(SQLUpdateCompiler, "as_sql", lambda *args, **kwargs: pytest.fail("UPDATE compilé par l'ORM"))
+    for value, seconds in (("2", 600), ("3", 7200)):
+        store["étape"] = value
+        store.set_expiry(seconds)
+        store.save()
+        row = Session.objects.get(session_key=store.session_key)
+        assert row.get_decoded() == {"étape": value, "_session_expiry": seconds}
+        assert abs(row.expire_date - store.get_expiry_date()) < timedelta(seconds=5)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_session_written_alone_keeps_its_refusals_a_deleted_one_and_the_database_down():
     """Outside a transaction: the one UPDATE of segurnum.sessions."""
     assert_session_writes_keep_their_refusals()

@@ -90,7 +90,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "segurnum.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -189,6 +188,9 @@ RECOVERY_RATE_LIMIT = int(env("SEGURNUM_RECOVERY_RATE_LIMIT", "5"))
 SECRET_ANSWER_MAX_FAILURES = 5
 RECOVERY_LOCK_HOURS = 24
 
+# One language: LANGUAGE_CODE is the one every request is served in, whatever the browser asks.
+# No LocaleMiddleware to choose among one (R-PERF-5: it read Accept-Language and added a Vary on
+# every page for nothing).
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
 TIME_ZONE = "Europe/Paris"

@@ -83,7 +83,8 @@ class SessionStore(cached_db.SessionStore):
         (``create()`` draws another); a row gone (a session deleted meanwhile) or a database that
         fails is UpdateError."""
         using = router.db_for_write(self.model)
-        if not connections[using].get_autocommit():  # in a transaction (``atomic`` turns it off)
+        connection = connections[using]
+        if not connection.get_autocommit():  # in a transaction (``atomic`` turns it off)
             return False
         if must_create:
             try:
@@ -91,7 +92,6 @@ class SessionStore(cached_db.SessionStore):
             except IntegrityError as error:
                 raise CreateError from error
             return True
-        connection = connections[using]
         values = [
             self.encode(self._get_session()),
             connection.ops.adapt_datetimefield_value(self.get_expiry_date()),

@@ -1,6 +1,6 @@
 """An HTTP client for the portal served by gunicorn, with the Django test client's ``get`` and
-``post`` (``follow``, multipart data, ``.content``, ``.status_code``): tests/enrolment/wizard.py's
-``Wizard`` drives it unchanged.
+``post`` (``follow``, multipart data or an encoded body, ``.content``, ``.status_code``):
+tests/enrolment/wizard.py's ``Wizard`` drives it unchanged.
 
 It speaks to gunicorn as the load balancer does in production: plain HTTP with
 ``X-Forwarded-Proto: https`` (TLS ends at the balancer), so the production settings see a secure
@@ -55,9 +55,21 @@ class PortalClient:
             path = f"{path}?{urlencode(data, doseq=True)}"
         return self._follow(self._send("GET", path), follow)
 
-    def post(self, path: str, data: dict | None = None, follow: bool = False, headers: dict | None = None) -> Response:
-        body = encode_multipart(BOUNDARY, data or {})
-        return self._follow(self._send("POST", path, body, MULTIPART_CONTENT, headers), follow)
+    def post(
+        self,
+        path: str,
+        data: dict | str | None = None,
+        follow: bool = False,
+        headers: dict | None = None,
+        content_type: str = MULTIPART_CONTENT,
+    ) -> Response:
+        """As the test client: a dict is sent as multipart; a body already encoded (a URL-encoded
+        form) is sent as it is, under ``content_type``."""
+        if content_type == MULTIPART_CONTENT:
+            body, content_type = encode_multipart(BOUNDARY, data or {}), MULTIPART_CONTENT
+        else:
+            body = data.encode() if isinstance(data, str) else data or b""
+        return self._follow(self._send("POST", path, body, content_type, headers), follow)
 
     # --- plumbing -----------------------------------------------------------------------------
 

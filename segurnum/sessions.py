@@ -13,12 +13,14 @@ next read goes to the database rather than to an older copy. A page whose sessio
 the cache while the database is down still gets the 503 page when its session is written.
 
 Outside a transaction a session is written by one statement in autocommit (R-PERF-5): an UPDATE,
-or an INSERT for a new session. A single statement is a transaction of its own: Django's
+written once per database rather than built by the ORM on every page, or an INSERT for a new
+session. A single statement is a transaction of its own: Django's
 ``atomic`` around it only added a BEGIN and a COMMIT, two more round trips to the database on
 every page that changes its session (psycopg2 sends BEGIN by itself). Inside a transaction (a
 view's ``atomic``) Django's own way, in a savepoint, is kept.
 """
 
+import functools
 import logging
 
 from django.contrib.sessions.backends import cached_db
@@ -29,8 +31,6 @@ from django.utils.crypto import get_random_string
 from segurnum.middleware import database_unavailable
 
 logger = logging.getLogger(__name__)
-
-_UPDATE_SQL: dict[tuple, str] = {}  # by database alias and session model
 
 
 class SessionStore(cached_db.SessionStore):
@@ -99,7 +99,7 @@ class SessionStore(cached_db.SessionStore):
         ]
         try:
             with connection.cursor() as cursor:
-                cursor.execute(self._update_sql(connection), values)
+                cursor.execute(_update_sql(connection.alias, self.model), values)
                 updated = cursor.rowcount
         except IntegrityError:
             raise
@@ -108,21 +108,6 @@ class SessionStore(cached_db.SessionStore):
         if not updated:
             raise UpdateError
         return True
-
-    def _update_sql(self, connection) -> str:
-        """The UPDATE of a session's row, written once per database: the ORM would build and
-        compile the same statement on every page that changes its session (R-PERF-5)."""
-        key = (connection.alias, self.model)
-        sql = _UPDATE_SQL.get(key)
-        if sql is None:
-            meta, quote = self.model._meta, connection.ops.quote_name
-            data, expiry, session_key = (
-                quote(meta.get_field(name).column) for name in ("session_data", "expire_date", "session_key")
-            )
-            # Names of the model's table and columns, quoted by the database's rules; values are parameters.
-            sql = f"UPDATE {quote(meta.db_table)} SET {data} = %s, {expiry} = %s WHERE {session_key} = %s"  # noqa: S608
-            _UPDATE_SQL[key] = sql
-        return sql
 
     def delete(self, session_key=None):
         session_key = session_key or self.session_key
@@ -138,3 +123,13 @@ class SessionStore(cached_db.SessionStore):
             logger.warning("Session : cache injoignable (%s), la base fait foi", method, exc_info=True)
             return False
         return True
+
+
+@functools.cache
+def _update_sql(alias: str, model) -> str:
+    """The UPDATE of a session's row, written once per database: the ORM would build and compile
+    the same statement on every page that changes its session (R-PERF-5)."""
+    meta, quote = model._meta, connections[alias].ops.quote_name
+    data, expiry, key = (quote(meta.get_field(name).column) for name in ("session_data", "expire_date", "session_key"))
+    # Names of the model's table and columns, quoted by the database's rules; values are parameters.
+    return f"UPDATE {quote(meta.db_table)} SET {data} = %s, {expiry} = %s WHERE {key} = %s"  # noqa: S608

@@ -4,11 +4,13 @@
 A text, e-mail, number, URL or hidden field is rendered by Django through three nested templates
 (``text.html`` includes ``input.html``, which includes ``attrs.html``): about a third of the
 wizard's form rendering. A radio button or a checkbox of a group goes through four
-(``radio_option.html`` includes ``input_option.html``, then the same two), and a form of hidden
-fields alone (the wizard's management form, on every page) through ``p.html`` and the templates
-of its empty error list. While those templates are Django's own (not overridden in the project's
-``templates/``, checked once), the same HTML is written here, byte for byte; any other widget, or
-an overridden template, goes through the templates as before.
+(``radio_option.html`` includes ``input_option.html``, then the same two), a drop-down list
+through ``select.html`` and, for each of its options, ``select_option.html`` and ``attrs.html``
+(« Taux TVA », the admin's lists), and a form of hidden fields alone (the wizard's management
+form, on every page) through ``p.html`` and the templates of its empty error list. While those
+templates are Django's own (not overridden in the project's ``templates/``, checked once), the
+same HTML is written here, byte for byte; any other widget, or an overridden template, goes
+through the templates as before.
 """
 
 import html
@@ -39,6 +41,21 @@ INPUT_OPTION = (
     '{% include "django/forms/widgets/input.html" %}{% if widget.wrap_label %} {{ widget.label }}</label>{% endif %}'
 )
 OPTION_WIDGETS = tuple(f"django/forms/widgets/{name}_option.html" for name in ("radio", "checkbox"))
+SELECT_WIDGET = "django/forms/widgets/select.html"
+SELECT = (
+    '<select name="{{ widget.name }}"{% include "django/forms/widgets/attrs.html" %}>'
+    "{% for group_name, group_choices, group_index in widget.optgroups %}{% if group_name %}\n"
+    '  <optgroup label="{{ group_name }}">{% endif %}{% for option in group_choices %}\n'
+    "  {% include option.template_name with widget=option %}{% endfor %}{% if group_name %}\n"
+    "  </optgroup>{% endif %}{% endfor %}\n"
+    "</select>"
+)
+SELECT_OPTION_WIDGET = "django/forms/widgets/select_option.html"
+# The option's file ends with a line break, which the select's include keeps after each option.
+SELECT_OPTION = (
+    '<option value="{{ widget.value|stringformat:\'s\' }}"{% include "django/forms/widgets/attrs.html" %}>'
+    "{{ widget.label }}</option>\n"
+)
 # A form's default template (Django's FORM_TEMPLATE_NAME), and the one formtools gives its
 # management form: written directly only for a form with hidden fields alone and no error.
 FORM_DIV = "django/forms/div.html"
@@ -132,18 +149,53 @@ def _text(value: Any) -> str:
     return escape_text(str(value))
 
 
+def _attrs(parts: list[str], attrs: dict[str, Any]) -> None:
+    """``django/forms/widgets/attrs.html``, appended to ``parts``."""
+    for name, value in attrs.items():
+        if value is not False:
+            parts.append(f" {_text(name)}")
+            if value is not True:
+                parts.append(f'="{_text(value)}"')
+
+
 def render_input(widget: dict[str, Any]) -> str:
     """``django/forms/widgets/input.html`` for a widget's context."""
     parts = [f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"']
     if widget["value"] is not None:
         parts.append(f' value="{_text(widget["value"])}"')
-    for name, value in widget["attrs"].items():
-        if value is not False:
-            parts.append(f" {_text(name)}")
-            if value is not True:
-                parts.append(f'="{_text(value)}"')
+    _attrs(parts, widget["attrs"])
     parts.append(">")
     # Every value above went through _text (escaped unless already safe), as in the templates.
+    return mark_safe("".join(parts))  # noqa: S308
+
+
+def _is_text(value: Any) -> bool:
+    """A value ``{{ value }}`` writes as its text, escaped: a string, lazy or not (a number or a
+    date would be localised first)."""
+    return isinstance(value, str | Promise)
+
+
+def render_select(widget: dict[str, Any]) -> str | None:
+    """``django/forms/widgets/select.html``, each option by ``select_option.html``; None when an
+    option has another template, or a label or group name that is not text: the templates then."""
+    parts = [f'<select name="{_text(widget["name"])}"']
+    _attrs(parts, widget["attrs"])
+    parts.append(">")
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            if not _is_text(group_name):
+                return None
+            parts.append(f'\n  <optgroup label="{escape_text(group_name)}">')
+        for option in options:
+            if option["template_name"] != SELECT_OPTION_WIDGET or not _is_text(option["label"]):
+                return None
+            parts.append(f'\n  <option value="{_text(option["value"])}"')
+            _attrs(parts, option["attrs"])
+            parts.append(f">{escape_text(option['label'])}</option>\n")
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    # Every value above was escaped (unless already safe), as in the templates.
     return mark_safe("".join(parts))  # noqa: S308
 
 
@@ -199,6 +251,15 @@ class FormRenderer(TemplatesSetting):
         )
 
     @cached_property
+    def direct_select(self) -> bool:
+        """``select.html`` and ``select_option.html`` still Django's own."""
+        return (
+            self.get_template(SELECT_WIDGET).template.source.strip() == SELECT
+            and self.get_template(SELECT_OPTION_WIDGET).template.source == SELECT_OPTION
+            and self.get_template("django/forms/widgets/attrs.html").template.source.strip() == ATTRS
+        )
+
+    @cached_property
     def direct_forms(self) -> frozenset[str]:
         """``div.html``, ``p.html`` and the error list's templates, still Django's own."""
 
@@ -223,6 +284,10 @@ class FormRenderer(TemplatesSetting):
             return render_option(context["widget"])
         if template_name == CAPTCHA_TEMPLATE and self.direct_captcha:
             return self.render_captcha(context)
+        if template_name == SELECT_WIDGET and "widget" in context and self.direct_select:
+            direct = render_select(context["widget"])
+            if direct is not None:
+                return direct
         if template_name in self.direct_forms:
             direct = render_form_without_fields(template_name, context)
             if direct is not None:

@@ -2,10 +2,13 @@
 groups, and the forms of hidden fields alone itself (R-PERF-5): the HTML must be, byte for byte,
 what Django's templates render."""
 
+from datetime import date
+
 import pytest
 from django import forms
 from django.forms.renderers import TemplatesSetting
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from enrolment.forms import ApplicantForm, BankForm, ConfirmationForm, ReferencingForm, VatForm
 from public.templatetags.segurnum_forms import dsfr_widget
@@ -113,6 +116,40 @@ def test_the_option_templates_are_written_directly():
     assert FormRenderer().direct_options == frozenset(OPTION_WIDGETS)
 
 
+class Lists(forms.Form):
+    rate = forms.ChoiceField(
+        choices=[("", "Sélectionnez un taux"), ("a", TRICKY), (mark_safe("<b>"), mark_safe("<i>B</i>"))]
+    )
+    grouped = forms.ChoiceField(
+        choices=[("", "—"), (TRICKY, [("x", "Un & deux"), ("y", gettext_lazy("Oui"))]), ("Autres", [("z", "Zéro")])],
+        widget=forms.Select(attrs={"class": "fr-select", "aria-describedby": TRICKY, "disabled": False}),
+    )
+    several = forms.MultipleChoiceField(choices=[("1", "Un"), ("2", "Deux")], required=False)
+    maybe = forms.NullBooleanField(widget=forms.NullBooleanSelect)
+    numbers = forms.ChoiceField(choices=[(1, 1.5), (2, date(2026, 12, 1))])  # labels localised: the templates
+
+
+@pytest.mark.parametrize("data", [None, {"rate": "a", "grouped": "y", "several": ["1", "2"], "maybe": "true"}])
+def test_drop_down_lists_render_as_with_the_templates(data):
+    outputs = []
+    for renderer in (FormRenderer(), TemplatesSetting()):
+        form = Lists(data=data, renderer=renderer)
+        form.is_bound and form.is_valid()
+        outputs.append([str(bound_field) for bound_field in form])
+    assert outputs[0] == outputs[1]
+    assert '<option value="a"' in outputs[0][0] and ">Dupont &amp; &quot;Fils&quot; &lt;script&gt;" in outputs[0][0]
+    assert '<optgroup label="Dupont &amp; &quot;Fils&quot;' in outputs[0][1] and "1,5" in outputs[0][4]
+    assert ('<option value="y" selected>Oui</option>' in outputs[0][1]) is bool(data)
+
+
+def test_drop_down_lists_are_written_directly(monkeypatch):
+    assert FormRenderer().direct_select is True
+    monkeypatch.setattr(TemplatesSetting, "render", lambda *args, **kwargs: pytest.fail("rendu par les gabarits"))
+    form = Lists(renderer=FormRenderer())
+    assert str(form["rate"]).startswith('<select name="rate" required id="id_rate">\n  <option value="" selected>')
+    assert "<optgroup" in str(form["grouped"]) and 'id="id_several" multiple>' in str(form["several"])
+
+
 class Management(forms.Form):
     step = forms.CharField(widget=forms.HiddenInput, initial=TRICKY)
     count = forms.IntegerField(widget=forms.HiddenInput, initial=3)
@@ -173,6 +210,7 @@ def test_the_wizard_management_form_is_written_directly(monkeypatch):
 def test_an_overridden_template_goes_through_the_templates(settings, tmp_path):
     (tmp_path / "django" / "forms" / "widgets").mkdir(parents=True)
     (tmp_path / "django" / "forms" / "widgets" / "radio_option.html").write_text("<b>{{ widget.label }}</b>")
+    (tmp_path / "django" / "forms" / "widgets" / "select_option.html").write_text("<option>{{ widget.label }}</option>")
     (tmp_path / "django" / "forms" / "div.html").write_text(
         "<p>{% for field in hidden_fields %}{{ field }}{% endfor %}</p>"
     )
@@ -180,5 +218,7 @@ def test_an_overridden_template_goes_through_the_templates(settings, tmp_path):
     renderer = FormRenderer()
     assert renderer.direct_options == frozenset(["django/forms/widgets/checkbox_option.html"])
     assert renderer.direct_forms == frozenset([FORM_P, ERROR_LIST])
+    assert renderer.direct_select is False
+    assert str(Lists(renderer=renderer)["rate"]).count("<option>") == 3
     assert str(Groups(renderer=renderer)["no_id"]).count("<b>") == 2
     assert str(Management(renderer=renderer)).startswith("<p><input")

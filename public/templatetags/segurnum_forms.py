@@ -8,6 +8,7 @@ import copy
 
 from django import forms, template
 from django.forms.boundfield import BoundField, BoundWidget
+from django.template.base import render_value_in_context
 from django.template.defaultfilters import filesizeformat
 from django.utils.safestring import mark_safe
 
@@ -268,3 +269,25 @@ def dsfr_document(bound_field, required=False, toggle="", changed_field="", chan
         "</div>\n"
     )
     return mark_safe(f"\n{html}\n")  # noqa: S308 - every value escaped above
+
+
+@register.simple_tag(takes_context=True)
+def recap_rows(context, rows) -> str:
+    """``{% for row in rows %}<dt>{{ row.label }}</dt><dd>{{ row.value|default:"—" }}</dd>{% endfor %}``
+    of the confirmation's summary (R-WIZ-7), written here (R-PERF-5): the thirty-odd rows of
+    step 5 cost the template engine about 0.7 ms, for the same HTML, byte for byte
+    (tests/public/test_recap_rows.py). A value is written as ``{{ }}`` writes it: localised, then
+    escaped unless already safe; an empty one as « — »."""
+    return mark_safe(  # noqa: S308 - every label and value escaped by _as_variable
+        "".join(
+            f"<dt>{_as_variable(row['label'], context)}</dt><dd>{_as_variable(row['value'] or '—', context)}</dd>"
+            for row in rows
+        )
+    )
+
+
+def _as_variable(value, context) -> str:
+    """What ``{{ value }}`` writes; a string (the usual value) escaped at once."""
+    if context.autoescape and isinstance(value, str):
+        return escape_text(value)
+    return render_value_in_context(value, context)

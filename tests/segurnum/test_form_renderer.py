@@ -1,6 +1,6 @@
 """The form renderer writes the one-tag ``<input>`` widgets, the options of radio and checkbox
-groups, and the forms of hidden fields alone itself (R-PERF-5): the HTML must be, byte for byte,
-what Django's templates render."""
+groups, drop-down lists, and the forms of hidden fields alone itself (R-PERF-5): the HTML must be,
+byte for byte, what Django's templates render."""
 
 from datetime import date
 

@@ -66,7 +66,7 @@ class PortalClient:
         """As the test client: a dict is sent as multipart; a body already encoded (a URL-encoded
         form) is sent as it is, under ``content_type``."""
         if content_type == MULTIPART_CONTENT:
-            body, content_type = encode_multipart(BOUNDARY, data or {}), MULTIPART_CONTENT
+            body = encode_multipart(BOUNDARY, data or {})
         else:
             body = data.encode() if isinstance(data, str) else data or b""
         return self._follow(self._send("POST", path, body, content_type, headers), follow)
